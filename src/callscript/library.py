@@ -1,0 +1,81 @@
+"""Sets of flow files compiled together: the built-in flows, or a user's files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+
+from callscript.compile import Flow, compile_flow, index_specs
+from callscript.errors import FlowError, Problem
+from callscript.loader import LoadedSpec, builtin_specs, load_file
+from callscript.rules.wording import DEFAULT_FORBIDDEN
+
+
+class FlowLibrary:
+    """Flow and sub-dialogue files by id; flows are compiled on first use."""
+
+    def __init__(self, specs: Iterable[LoadedSpec], forbidden: Iterable[str] = DEFAULT_FORBIDDEN):
+        self.specs = index_specs(specs)
+        self.forbidden = tuple(forbidden)
+        self._compiled: dict[str, Flow] = {}
+
+    @property
+    def flow_ids(self) -> list[str]:
+        return sorted(i for i, s in self.specs.items() if s.spec.kind == "flow")
+
+    def flow(self, flow_id: str) -> Flow:
+        if flow_id not in self._compiled:
+            loaded = self.specs.get(flow_id)
+            if loaded is None or loaded.spec.kind != "flow":
+                known = ", ".join(self.flow_ids) or "none"
+                raise KeyError(f"unknown flow {flow_id!r}; known flows: {known}")
+            self._compiled[flow_id] = compile_flow(loaded, self.specs, self.forbidden)
+        return self._compiled[flow_id]
+
+    def compile_all(self) -> dict[str, Flow]:
+        """Every flow, compiled; all problems of all files in one FlowError."""
+        problems: list[Problem] = []
+        flows = {}
+        for flow_id in self.flow_ids:
+            try:
+                flows[flow_id] = self.flow(flow_id)
+            except FlowError as err:
+                problems.extend(p for p in err.problems if p not in problems)
+        if problems:
+            raise FlowError(problems)
+        return flows
+
+
+@cache
+def builtin_library() -> FlowLibrary:
+    return FlowLibrary(builtin_specs())
+
+
+def builtin_flows() -> dict[str, Flow]:
+    """The five flows of the seed script, compiled once per process."""
+    return builtin_library().compile_all()
+
+
+def load_flows(*paths: str | Path, forbidden: Iterable[str] = DEFAULT_FORBIDDEN) -> dict[str, Flow]:
+    """Compile the flows in ``paths``; they may include the built-in sub-dialogues by id.
+
+    A user file whose id equals a built-in one replaces it.
+    """
+    problems: list[Problem] = []
+    user: list[LoadedSpec] = []
+    for path in paths:
+        try:
+            user.append(load_file(path))
+        except FlowError as err:
+            problems.extend(err.problems)
+    if problems:
+        raise FlowError(problems)
+    user_index = index_specs(user)
+    merged = [s for s in builtin_specs() if s.spec.id not in user_index] + user
+    library = FlowLibrary(merged, forbidden)
+    flows = {}
+    for loaded in user:
+        if loaded.spec.kind == "flow":
+            flows[loaded.spec.id] = library.flow(loaded.spec.id)
+    return flows

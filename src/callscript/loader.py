@@ -1,0 +1,156 @@
+"""Read flow files: YAML with line numbers, validated into spec models.
+
+Every problem becomes a Problem with ``file:line`` and the path inside the file;
+no YAML or pydantic traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from callscript.errors import FlowError, Problem
+from callscript.spec import FlowSpec
+
+Loc = tuple[str | int, ...]
+
+try:  # libyaml's parser when present; the constructor is the same either way
+    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
+except AttributeError:  # pragma: no cover - pure-Python PyYAML
+    _Loader = yaml.SafeLoader
+
+
+@dataclass(frozen=True, slots=True)
+class SourceMap:
+    """Where each value of a file was written: path inside the file -> line."""
+
+    file: str
+    lines: dict[Loc, int] = field(default_factory=dict)
+
+    def line(self, loc: Iterable[str | int]) -> int | None:
+        """The line of ``loc``, or of its nearest enclosing value."""
+        path = tuple(loc)
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get((), None)
+
+    def problem(self, loc: Iterable[str | int], message: str) -> Problem:
+        path = tuple(loc)
+        return Problem(self.file, self.line(path), message, format_loc(path))
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedSpec:
+    spec: FlowSpec
+    source: SourceMap
+
+
+def format_loc(loc: Iterable[str | int]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+def _construct(loader: yaml.SafeLoader, node: yaml.Node, loc: Loc, source: SourceMap,
+               problems: list[Problem]) -> Any:
+    source.lines[loc] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        loader.flatten_mapping(node)  # resolves YAML merge keys (<<)
+        mapping: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node)
+            if not isinstance(key, str | int) or isinstance(key, bool):
+                problems.append(Problem(source.file, key_node.start_mark.line + 1,
+                                        "mapping keys must be plain strings", format_loc(loc)))
+                continue
+            key = str(key)
+            if key in mapping:
+                problems.append(Problem(source.file, key_node.start_mark.line + 1,
+                                        f"duplicate key {key!r}", format_loc(loc)))
+                continue
+            mapping[key] = _construct(loader, value_node, (*loc, key), source, problems)
+            source.lines[(*loc, key)] = key_node.start_mark.line + 1
+        return mapping
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(loader, item, (*loc, i), source, problems)
+                for i, item in enumerate(node.value)]
+    return loader.construct_object(node)
+
+
+def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
+    """Parse one YAML document, recording the line of every value."""
+    source = SourceMap(file)
+    problems: list[Problem] = []
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise FlowError([Problem(file, 1, "the file is empty")])
+        data = _construct(loader, node, (), source, problems)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = mark.line + 1 if mark is not None else None
+        message = " ".join(str(p) for p in (err.context, err.problem) if p)
+        raise FlowError([Problem(file, line, f"YAML syntax: {message}")]) from None
+    except yaml.YAMLError as err:
+        raise FlowError([Problem(file, None, f"YAML: {err}")]) from None
+    finally:
+        loader.dispose()
+    if problems:
+        raise FlowError(problems)
+    return data, source
+
+
+def _pydantic_problems(err: ValidationError, source: SourceMap) -> Iterator[Problem]:
+    for detail in err.errors(include_url=False, include_input=False):
+        loc = tuple(p for p in detail["loc"] if isinstance(p, int) or "[" not in p)
+        message = str(detail["msg"]).removeprefix("Value error, ")
+        if detail["type"] == "extra_forbidden":
+            message = f"unknown field {loc[-1]!r}"
+        elif detail["type"] == "missing":
+            message = f"missing field {loc[-1]!r}"
+            yield source.problem(loc[:-1], message)
+            continue
+        yield source.problem(loc, message)
+
+
+def load_text(text: str, file: str) -> LoadedSpec:
+    """Validate the YAML text of one flow file."""
+    data, source = parse_yaml(text, file)
+    if not isinstance(data, dict):
+        raise FlowError([Problem(file, 1, "a flow file is a mapping (id: …, steps: …)")])
+    try:
+        spec = FlowSpec.model_validate(data)
+    except ValidationError as err:
+        raise FlowError(list(_pydantic_problems(err, source))) from None
+    return LoadedSpec(spec, source)
+
+
+def load_file(path: str | Path) -> LoadedSpec:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FlowError([Problem(str(path), None, "no such file")]) from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise FlowError([Problem(str(path), None, f"cannot read: {err}")]) from None
+    return load_text(text, str(path))
+
+
+def builtin_specs() -> list[LoadedSpec]:
+    """The flow and sub-dialogue files shipped in callscript/flows."""
+    folder = resources.files("callscript") / "flows"
+    loaded = []
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith((".yaml", ".yml")):
+            loaded.append(load_text(entry.read_text(encoding="utf-8"), f"callscript/flows/{entry.name}"))
+    return loaded

@@ -1,0 +1,105 @@
+"""The call record for the CRM (客管系统): what was said, captured and promised.
+
+A record holds personal data exactly as captured, because the CRM needs it.
+``redacted()`` gives a copy safe to log or print; ``repr`` never shows
+captures or lines.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from callscript.privacy import mask, mask_text
+from callscript.spec import Outcome
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PathEntry(_Model):
+    """One step of the call: what the agent said there and how the customer answered."""
+
+    step: str
+    lines: list[str]
+    at: datetime
+    answer: str | None = None
+    interruption: str | None = None
+    captures: dict[str, Any] = Field(default_factory=dict)
+
+
+class FollowUp(_Model):
+    kind: str
+    due: date | datetime | None = Field(description="None when the agreed time was not given")
+    estimated: bool = Field(False, description="Past the official calendar's published years")
+    note: str = ""
+    step: str
+
+
+class Escalation(_Model):
+    reason: str
+    step: str
+    at: datetime
+
+
+class Complaint(_Model):
+    kind: Literal["complaint", "suggestion"]
+    text: str | None
+    step: str
+    at: datetime
+    reply_due: date
+    estimated: bool = False
+
+
+class CallRecord(_Model):
+    """Everything about one call, ready for the CRM."""
+
+    call_id: str
+    flow_id: str
+    flow_version: int
+    agent_id: str | None
+    customer_ref: str | None
+    started_at: datetime
+    ended_at: datetime | None
+    outcome: Outcome | None
+    path: list[PathEntry]
+    captures: dict[str, Any]
+    sensitive_fields: list[str] = Field(description="Names of captures that are personal data")
+    follow_ups: list[FollowUp] = Field(default_factory=list)
+    complaints: list[Complaint] = Field(default_factory=list)
+    escalations: list[Escalation] = Field(default_factory=list)
+    waited_for_customer_hangup: bool = Field(
+        False, description="The closing was said: the agent hangs up after the customer")
+
+    def redacted(self) -> CallRecord:
+        """A copy with every sensitive capture masked, in captures and in the lines said."""
+        secret = [v for k, v in self.captures.items() if k in self.sensitive_fields]
+        for entry in self.path:
+            secret.extend(v for k, v in entry.captures.items() if k in self.sensitive_fields)
+
+        def hide(captures: dict[str, Any]) -> dict[str, Any]:
+            return {k: mask(v) if k in self.sensitive_fields and v is not None else v
+                    for k, v in captures.items()}
+
+        path = [
+            entry.model_copy(update={
+                "lines": [mask_text(line, secret) for line in entry.lines],
+                "captures": hide(entry.captures),
+            })
+            for entry in self.path
+        ]
+        complaints = [
+            c.model_copy(update={"text": mask_text(c.text, secret) if c.text else c.text})
+            for c in self.complaints
+        ]
+        return self.model_copy(update={"path": path, "captures": hide(self.captures),
+                                       "complaints": complaints})
+
+    def __repr__(self) -> str:
+        return (f"CallRecord(call_id={self.call_id!r}, flow={self.flow_id!r} v{self.flow_version}, "
+                f"outcome={self.outcome}, steps={len(self.path)})")
+
+    __str__ = __repr__

@@ -1,0 +1,104 @@
+"""The Jinja2 sandbox: compile agent lines and guards once, and say what they read.
+
+Lines are plain text (not HTML), so nothing is escaped here; printing escapes
+for its own formats. Context values are passed as data, so a customer named
+``{{ 7*7 }}`` is printed as written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta, nodes
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+ENV = ImmutableSandboxedEnvironment(
+    undefined=StrictUndefined,
+    autoescape=False,
+    keep_trailing_newline=False,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+TOP_LEVEL_NAMES = frozenset({"customer", "billing", "agent", "deployment", "captured"})
+
+
+class TemplateProblem(Exception):
+    """A template cannot be used; ``line`` is relative to the template (1-based)."""
+
+    def __init__(self, message: str, line: int = 1) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+@dataclass(frozen=True, slots=True)
+class Reads:
+    """What a template or guard reads: dotted paths, each with its template line."""
+
+    paths: dict[str, int]
+
+
+def _dotted(node: nodes.Node) -> str | None:
+    """``customer.name`` for Getattr(Name('customer'), 'name'), else None."""
+    if isinstance(node, nodes.Name):
+        return node.name
+    if isinstance(node, nodes.Getattr):
+        inner = _dotted(node.node)
+        return f"{inner}.{node.attr}" if inner else None
+    if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+        inner = _dotted(node.node)
+        return f"{inner}.{node.arg.value}" if inner and isinstance(node.arg.value, str) else None
+    return None
+
+
+def analyse(ast: nodes.Template) -> Reads:
+    """Collect the context paths a parsed template reads; refuse private attributes."""
+    free = meta.find_undeclared_variables(ast)
+    paths: dict[str, int] = {}
+    inner_names: set[int] = set()
+    for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
+        attr = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
+        if isinstance(attr, str) and attr.startswith("_"):
+            raise TemplateProblem(f"reaches for the private attribute {attr!r}", node.lineno)
+    for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
+        path = _dotted(node)
+        if path is None or path.split(".", 1)[0] not in free:
+            continue
+        # keep only the longest chain: customer.name, not customer
+        for child in node.iter_child_nodes():
+            inner_names.add(id(child))
+        if id(node) not in inner_names:
+            paths.setdefault(path, node.lineno)
+    for node in ast.find_all(nodes.Name):
+        if node.name in free and id(node) not in inner_names and node.ctx == "load":
+            paths.setdefault(node.name, node.lineno)
+    for path in list(paths):
+        if any(other != path and other.startswith(path + ".") for other in paths):
+            del paths[path]
+    return Reads(paths)
+
+
+def parse_line(source: str) -> tuple[Template, Reads]:
+    try:
+        ast = ENV.parse(source)
+        reads = analyse(ast)
+        return ENV.from_string(ast), reads
+    except TemplateSyntaxError as err:
+        raise TemplateProblem(f"Jinja2 syntax: {err.message}", err.lineno) from None
+
+
+def parse_guard(source: str) -> tuple[Callable[..., Any], Reads]:
+    try:
+        ast = ENV.parse("{{ (" + source + ") }}")
+        reads = analyse(ast)
+        return ENV.compile_expression(source, undefined_to_none=False), reads
+    except TemplateSyntaxError as err:
+        raise TemplateProblem(f"Jinja2 expression syntax: {err.message}", err.lineno) from None
+
+
+def render(template: Template, variables: Mapping[str, Any]) -> str:
+    """Render without Template.render's per-call copying of globals."""
+    context = template.new_context(dict(variables), shared=True)
+    return "".join(template.root_render_func(context))

@@ -1,0 +1,1 @@
+"""Rules from the service norms that are code: wording, calendar, privacy."""

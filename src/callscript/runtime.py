@@ -1,0 +1,467 @@
+"""A live call: the current prompt, answers, interruptions, hold, snapshot, record.
+
+A Call is detached from its flow's machine: the shared transitions machine moves
+it by ``Event.trigger(call)`` (the call is the model, with a ``state`` attribute),
+so starting a call builds nothing and registers nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from callscript.captures import from_json, to_json, validate_captures
+from callscript.compile import INTERRUPT_PREFIX, CompiledStep, Flow, Line
+from callscript.context import CallContext, context_value
+from callscript.errors import (
+    AnswerRejected,
+    CallEnded,
+    CaptureRejected,
+    ContextError,
+    NotApplicableError,
+    SnapshotError,
+)
+from callscript.privacy import mask
+from callscript.record import CallRecord, Complaint, Escalation, FollowUp, PathEntry
+from callscript.render import render
+from callscript.rules.calendar import add_working_days, local_date
+from callscript.snapshot import SNAPSHOT_FORMAT, Snapshot
+from callscript.spec import RETURN, CaptureSpec, EffectSpec, Outcome
+
+log = logging.getLogger("callscript.call")
+
+MAX_INTERRUPTION_DEPTH = 4
+HOLD = "hold"  # the built-in hold sub-dialogue: wait -> back | too_long
+HOLD_WAIT_STEP = "hold.wait"
+
+Clock = Callable[[], datetime]
+IdFactory = Callable[[], str]
+EventKind = Literal["step_entered", "captured", "follow_up", "escalated", "complaint", "ended"]
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerOption:
+    id: str
+    label: str
+    captures: tuple[CaptureSpec, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """What the agent sees now."""
+
+    step: str
+    lines: tuple[str, ...]
+    notes: tuple[str, ...]
+    answers: tuple[AnswerOption, ...]
+    interruptions: tuple[AnswerOption, ...]
+    terminal: bool
+    outcome: Outcome | None
+    on_hold: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CallEvent:
+    """Something the host may want to react to."""
+
+    kind: EventKind
+    call_id: str
+    step: str
+    detail: Any = None
+    sensitive: bool = field(default=False, repr=False)
+
+    def __repr__(self) -> str:
+        detail = mask(self.detail) if self.sensitive else self.detail
+        return f"CallEvent({self.kind}, call={self.call_id}, step={self.step}, detail={detail!r})"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class _Entry:
+    """A path entry while the call runs; PathEntry is its frozen record form."""
+
+    __slots__ = ("answer", "at", "captures", "interruption", "lines", "step")
+
+    def __init__(self, step: str, lines: tuple[str, ...], at: datetime) -> None:
+        self.step, self.lines, self.at = step, lines, at
+        self.answer: str | None = None
+        self.interruption: str | None = None
+        self.captures: dict[str, Any] = {}
+
+
+def _check_context(flow: Flow, context: CallContext | Mapping[str, Any]) -> CallContext:
+    if not isinstance(context, CallContext):
+        try:
+            context = CallContext.model_validate(context)
+        except ValidationError as err:
+            wrong = sorted({".".join(str(p) for p in e["loc"]) for e in err.errors()})
+            raise ContextError(flow.id, f"invalid context fields: {', '.join(wrong)}") from None
+    missing = sorted(p for p in flow.required_context if context_value(context, p) is None)
+    if missing:
+        raise ContextError(flow.id, f"missing context fields: {', '.join(missing)}", missing)
+    return context
+
+
+class Call:
+    """One live call through a compiled flow. Create with ``Call.start`` or ``Call.restore``."""
+
+    __slots__ = ("_clock", "_complaints", "_escalations", "_follow_ups", "_ids", "_listeners",
+                 "_outcome", "_path", "_prompt", "_stack", "call_id", "captured", "context",
+                 "ended_at", "flow", "started_at", "state", "variables")
+
+    def __init__(self, flow: Flow, context: CallContext, *, call_id: str, started_at: datetime,
+                 clock: Clock, listeners: Iterable[Callable[[CallEvent], None]]) -> None:
+        self.flow = flow
+        self.context = context
+        self.call_id = call_id
+        self.started_at = started_at
+        self.ended_at: datetime | None = None
+        self.state = flow.start  # the attribute the transitions machine reads and sets
+        self.captured: dict[str, Any] = {}
+        self.variables: dict[str, Any] = {
+            "customer": context.customer, "billing": context.billing, "agent": context.agent,
+            "deployment": context.deployment, "captured": self.captured,
+        }
+        self._clock = clock
+        self._listeners = list(listeners)
+        self._path: list[_Entry] = []
+        self._stack: list[str] = []
+        self._follow_ups: list[FollowUp] = []
+        self._complaints: list[Complaint] = []
+        self._escalations: list[Escalation] = []
+        self._outcome: Outcome | None = None  # set by an outcome effect; wins over the step's
+        self._prompt: Prompt | None = None
+
+    # -- creation --------------------------------------------------------------
+
+    @classmethod
+    def start(cls, flow: Flow, context: CallContext | Mapping[str, Any], *,
+              clock: Clock = _utc_now, ids: IdFactory = _new_id,
+              listeners: Iterable[Callable[[CallEvent], None]] = ()) -> Call:
+        """Start a call. Raises ContextError or NotApplicableError before anything is said."""
+        checked = _check_context(flow, context)
+        call = cls(flow, checked, call_id=ids(), started_at=clock(), clock=clock,
+                   listeners=listeners)
+        if flow.applies_when is not None and not flow.applies_when.evaluate(**call.variables):
+            raise NotApplicableError(flow.id, flow.applies_when.source,
+                                     flow.applies_reason or "its condition is false")
+        step = flow.steps[flow.start]
+        call._enter(step, call._render(step, call.variables))
+        if step.effects:
+            call.apply_effects(step.effects, step.id)
+        log.debug("call %s started %s v%d", call.call_id, flow.id, flow.version)
+        return call
+
+    @classmethod
+    def restore(cls, flow: Flow, snapshot: str | Mapping[str, Any],
+                context: CallContext | Mapping[str, Any], *, clock: Clock = _utc_now,
+                listeners: Iterable[Callable[[CallEvent], None]] = ()) -> Call:
+        """Continue a call from ``snapshot()``. Entry effects are not run again."""
+        try:
+            data = json.loads(snapshot) if isinstance(snapshot, str) else snapshot
+            snap = Snapshot.model_validate(data)
+        except (ValueError, ValidationError) as err:
+            where = ""
+            if isinstance(err, ValidationError):
+                where = ", ".join(sorted({".".join(str(p) for p in e["loc"]) for e in err.errors()}))
+                where = f" (at {where})"
+            raise SnapshotError(f"not a valid callscript snapshot{where}") from None
+        rename = _migration(flow, snap.flow, snap.version)
+        checked = _check_context(flow, context)
+        call = cls(flow, checked, call_id=snap.call_id, started_at=snap.started_at, clock=clock,
+                   listeners=listeners)
+
+        def step_id(old: str) -> str:
+            new = rename.get(old, old)
+            if new not in flow.steps:
+                raise SnapshotError(f"snapshot names step {old!r}, which flow {flow.id!r} "
+                                    f"v{flow.version} does not have")
+            return new
+
+        for item in snap.path:
+            entry = _Entry(step_id(item.step), tuple(item.lines), item.at)
+            entry.answer, entry.interruption = item.answer, item.interruption
+            try:
+                entry.captures = {k: from_json(flow.captures[k], v) for k, v in item.captures.items()}
+            except (KeyError, ValidationError):
+                raise SnapshotError(f"snapshot has an invalid capture at step {item.step!r}") from None
+            call.captured.update(entry.captures)
+            call._path.append(entry)
+        call.state = step_id(snap.step)
+        if not call._path or call._path[-1].step != call.state:
+            raise SnapshotError("snapshot's path does not end at its step")
+        call._stack = [step_id(s) for s in snap.stack]
+        call._follow_ups = list(snap.follow_ups)
+        call._complaints = list(snap.complaints)
+        call._escalations = list(snap.escalations)
+        call._outcome = snap.outcome
+        call.ended_at = snap.ended_at
+        return call
+
+    # -- reading ---------------------------------------------------------------
+
+    @property
+    def step(self) -> CompiledStep:
+        return self.flow.steps[self.state]
+
+    @property
+    def ended(self) -> bool:
+        return self.flow.steps[self.state].terminal
+
+    @property
+    def on_hold(self) -> bool:
+        return self.state == HOLD_WAIT_STEP
+
+    @property
+    def prompt(self) -> Prompt:
+        if self._prompt is None:
+            self._prompt = self._build_prompt()
+        return self._prompt
+
+    def _build_prompt(self) -> Prompt:
+        step = self.flow.steps[self.state]
+        answers = tuple(
+            AnswerOption(a.id, a.label, a.captures) for a in step.answers.values()
+            if a.guard is None or a.guard.evaluate(**self.variables)
+        )
+        interruptions: tuple[AnswerOption, ...] = ()
+        if step.interruptible and not step.terminal and len(self._stack) < MAX_INTERRUPTION_DEPTH:
+            interruptions = tuple(AnswerOption(i.id, i.label)
+                                  for i in self.flow.interruptions.values())
+        notes = self._render_lines(step.notes, self.variables)
+        return Prompt(step.id, self._path[-1].lines, notes, answers, interruptions,
+                      step.terminal, self._outcome or step.outcome, self.on_hold)
+
+    # -- moving ----------------------------------------------------------------
+
+    def answer(self, answer_id: str, captures: Mapping[str, Any] | None = None) -> Prompt:
+        """Take the customer's answer. Raises AnswerRejected and changes nothing if not allowed."""
+        step = self._require_live()
+        allowed = [a.id for a in self.prompt.answers]
+        if answer_id not in allowed:
+            raise AnswerRejected(step.id, answer_id, allowed)
+        chosen = step.answers[answer_id]
+        if step.id == HOLD_WAIT_STEP and answer_id == "back" and self.hold_exceeded():
+            raise AnswerRejected(step.id, answer_id, ["too_long"], reason=(
+                f"the customer has waited longer than {self._hold_limit()} seconds, so the hold "
+                "becomes a callback"))
+        try:
+            values = validate_captures(chosen.captures, captures or {})
+        except ValueError as err:
+            raise CaptureRejected(step.id, answer_id, [c.name for c in chosen.captures],
+                                  err.args[0]) from None
+        stack = self._stack
+        if chosen.target == RETURN:
+            if not stack:
+                raise AnswerRejected(step.id, answer_id, allowed, "there is no step to return to")
+            dest = stack[-1]
+        else:
+            dest = chosen.target
+        captured = {**self.captured, **values}
+        # Render before changing anything: a template error must leave the call as it was.
+        lines = self._render(self.flow.steps[dest], {**self.variables, "captured": captured})
+        entry = self._path[-1]
+        entry.answer, entry.captures = answer_id, values
+        self.captured.update(values)
+        if chosen.return_to is not None:
+            stack.append(chosen.return_to)
+        if chosen.target == RETURN:
+            stack.pop()
+            self.flow.machine.events[answer_id].trigger(self)  # internal transition
+            self.flow.machine.set_state(dest, model=self)  # back where we left: no entry effects
+        elif not self.flow.machine.events[answer_id].trigger(self):
+            raise AssertionError("transition refused after its guard passed")  # pragma: no cover
+        self._after_move(dest, lines, values, step.id)
+        return self.prompt
+
+    def interrupt(self, interruption_id: str) -> Prompt:
+        """Raise an interruption (customer busy, not the holder, …) from the current step."""
+        step = self._require_live()
+        allowed = [i.id for i in self.prompt.interruptions]
+        if interruption_id not in allowed:
+            raise AnswerRejected(step.id, interruption_id, allowed,
+                                 f"interruption {interruption_id!r} cannot be raised at step "
+                                 f"{step.id!r}")
+        dest = self.flow.interruptions[interruption_id].start
+        lines = self._render(self.flow.steps[dest], self.variables)
+        self._path[-1].interruption = interruption_id
+        self._stack.append(step.id)
+        self.flow.machine.events[INTERRUPT_PREFIX + interruption_id].trigger(self)
+        self._after_move(dest, lines, {}, step.id)
+        return self.prompt
+
+    def hold(self) -> Prompt:
+        """Ask the customer to wait (请您稍等一下); the injected clock times the hold."""
+        if HOLD not in self.flow.interruptions:
+            raise AnswerRejected(self.state, HOLD, list(self.flow.interruptions),
+                                 f"flow {self.flow.id!r} has no hold")
+        return self.interrupt(HOLD)
+
+    def hold_exceeded(self) -> bool:
+        if not self.on_hold:
+            return False
+        waited = self._clock() - self._path[-1].at
+        return waited > timedelta(seconds=self._hold_limit())
+
+    def resume(self, captures: Mapping[str, Any] | None = None) -> Prompt:
+        """End the hold: back to the step left, or, past the limit, the callback path."""
+        if not self.on_hold:
+            raise AnswerRejected(self.state, "resume", [], "the call is not on hold")
+        return self.answer("too_long" if self.hold_exceeded() else "back", captures)
+
+    def _hold_limit(self) -> int:
+        return self.context.deployment.max_hold_seconds
+
+    def _require_live(self) -> CompiledStep:
+        step = self.flow.steps[self.state]
+        if step.terminal:
+            raise CallEnded(f"call {self.call_id} has ended at step {step.id!r}")
+        return step
+
+    def _render(self, step: CompiledStep, variables: Mapping[str, Any]) -> tuple[str, ...]:
+        return self._render_lines(step.lines, variables)
+
+    @staticmethod
+    def _render_lines(lines: tuple[Line, ...], variables: Mapping[str, Any]) -> tuple[str, ...]:
+        return tuple(line.text if line.template is None else render(line.template, variables)
+                     for line in lines)
+
+    def _enter(self, step: CompiledStep, lines: tuple[str, ...]) -> None:
+        self._path.append(_Entry(step.id, lines, self._clock()))
+        self._prompt = None
+        if step.terminal:
+            self.ended_at = self._path[-1].at
+
+    def _after_move(self, dest: str, lines: tuple[str, ...], values: Mapping[str, Any],
+                    source: str) -> None:
+        step = self.flow.steps[dest]
+        self._enter(step, lines)
+        log.debug("call %s: %s -> %s", self.call_id, source, dest)
+        if self._listeners:
+            for name, value in values.items():
+                sensitive = self.flow.captures[name].sensitive
+                self._emit("captured", source, (name, value), sensitive=sensitive)
+            self._emit("step_entered", dest, dest)
+            if step.terminal:
+                self._emit("ended", dest, self._outcome or step.outcome)
+
+    # -- effects (called by the machine's on_enter, and at the start step) -----
+
+    def apply_effects(self, effects: Iterable[EffectSpec], step: str) -> None:
+        for effect in effects:
+            self._apply(effect, step)
+
+    def _apply(self, effect: EffectSpec, step: str) -> None:
+        now = self._clock()
+        if effect.follow_up is not None:
+            rule, estimated = effect.follow_up.due, False
+            due: date | datetime | None
+            if rule.in_days is not None:
+                due = local_date(now) + timedelta(days=rule.in_days)
+            elif rule.in_working_days is not None:
+                due, estimated = add_working_days(local_date(now), rule.in_working_days)
+            else:
+                due = self.captured.get(rule.at_capture or "")
+            item = FollowUp(kind=effect.follow_up.kind, due=due, estimated=estimated,
+                            note=effect.follow_up.note, step=step)
+            self._follow_ups.append(item)
+            self._emit("follow_up", step, item)
+        elif effect.escalate is not None:
+            escalation = Escalation(reason=effect.escalate.reason, step=step, at=now)
+            self._escalations.append(escalation)
+            self._emit("escalated", step, escalation)
+        elif effect.complaint is not None:
+            spec = effect.complaint
+            text = self.captured.get(spec.text_capture) if spec.text_capture else None
+            reply_due, estimated = add_working_days(local_date(now), 3)
+            complaint = Complaint(kind=spec.kind, text=None if text is None else str(text),
+                                  step=step, at=now, reply_due=reply_due, estimated=estimated)
+            self._complaints.append(complaint)
+            self._emit("complaint", step, complaint)
+        elif effect.outcome is not None:
+            self._outcome = effect.outcome
+
+    def _emit(self, kind: EventKind, step: str, detail: Any, sensitive: bool = False) -> None:
+        if not self._listeners:
+            return
+        event = CallEvent(kind, self.call_id, step, detail, sensitive)
+        for listener in self._listeners:
+            listener(event)
+
+    def subscribe(self, listener: Callable[[CallEvent], None]) -> None:
+        """Call ``listener`` with every CallEvent from now on."""
+        self._listeners.append(listener)
+
+    # -- persistence -------------------------------------------------------------
+
+    def _path_entries(self) -> list[PathEntry]:
+        return [PathEntry.model_construct(step=e.step, lines=list(e.lines), at=e.at,
+                                          answer=e.answer, interruption=e.interruption,
+                                          captures=dict(e.captures)) for e in self._path]
+
+    def snapshot(self) -> dict[str, Any]:
+        """The call's state as JSON-compatible data; store it between requests."""
+        return {
+            "format": SNAPSHOT_FORMAT,
+            "flow": self.flow.id,
+            "version": self.flow.version,
+            "call_id": self.call_id,
+            "started_at": self.started_at.isoformat(),
+            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
+            "step": self.state,
+            "stack": list(self._stack),
+            "outcome": self._outcome,
+            "path": [
+                {"step": e.step, "lines": list(e.lines), "at": e.at.isoformat(),
+                 "answer": e.answer, "interruption": e.interruption,
+                 "captures": {k: to_json(v) for k, v in e.captures.items()}}
+                for e in self._path
+            ],
+            "follow_ups": [f.model_dump(mode="json") for f in self._follow_ups],
+            "complaints": [c.model_dump(mode="json") for c in self._complaints],
+            "escalations": [e.model_dump(mode="json") for e in self._escalations],
+        }
+
+    def record(self) -> CallRecord:
+        """The call's record so far (complete once the call has ended)."""
+        step = self.flow.steps[self.state]
+        outcome = (self._outcome or step.outcome) if step.terminal else self._outcome
+        return CallRecord(
+            call_id=self.call_id, flow_id=self.flow.id, flow_version=self.flow.version,
+            agent_id=self.context.agent.id, customer_ref=self.context.customer.reference,
+            started_at=self.started_at, ended_at=self.ended_at, outcome=outcome,
+            path=self._path_entries(), captures=dict(self.captured),
+            sensitive_fields=sorted(n for n, c in self.flow.captures.items() if c.sensitive),
+            follow_ups=list(self._follow_ups), complaints=list(self._complaints),
+            escalations=list(self._escalations),
+            waited_for_customer_hangup=step.customer_hangs_up_first,
+        )
+
+    def __repr__(self) -> str:
+        return (f"<Call {self.call_id} {self.flow.id} v{self.flow.version} at {self.state!r}"
+                f"{' (ended)' if self.ended else ''}>")
+
+
+def _migration(flow: Flow, snapshot_flow: str, version: int) -> Mapping[str, str]:
+    if snapshot_flow != flow.id:
+        raise SnapshotError(f"snapshot is of flow {snapshot_flow!r}, not {flow.id!r}")
+    if version == flow.version:
+        return {}
+    if version in flow.migrations:
+        return flow.migrations[version]
+    raise SnapshotError(
+        f"snapshot is of {flow.id!r} v{version}, the flow is v{flow.version}, and the flow "
+        f"declares no migration from v{version}")

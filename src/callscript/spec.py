@@ -1,0 +1,194 @@
+"""Pydantic models of the flow file format (one YAML file per flow or sub-dialogue).
+
+These models check the shape of one file. Cross-references (targets, includes,
+template variables) are checked by callscript.compile, which sees all files.
+docs/flow-format.md explains every field; the JSON Schema is generated from here.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+Target = Annotated[
+    str,
+    Field(
+        pattern=r"^([a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?)$",
+        description="A step of this file, `subdialogue.step`, or `return`",
+    ),
+]
+RETURN = "return"
+
+
+class Outcome(StrEnum):
+    """How a call ended."""
+
+    COMPLETED = "completed"
+    RESCHEDULED = "rescheduled"
+    REFUSED = "refused"
+    WRONG_NUMBER = "wrong_number"
+    NOT_HOLDER_RECORDED = "not_holder_recorded"
+    ESCALATED = "escalated"
+    CALLBACK_SCHEDULED = "callback_scheduled"
+    HUNG_UP = "hung_up"
+    NO_ANSWER = "no_answer"
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+CaptureType = Literal["text", "phone", "date", "datetime", "int", "decimal", "bool", "choice"]
+
+
+class CaptureSpec(_Spec):
+    """A value the agent records at this point of the call."""
+
+    name: Identifier
+    type: CaptureType = "text"
+    label: str = Field(min_length=1, description="What the agent records, as shown to them")
+    required: bool = True
+    sensitive: bool = Field(False, description="Personal data: masked in logs and printouts")
+    choices: list[str] | None = Field(None, min_length=1, description="For type choice")
+
+    @model_validator(mode="after")
+    def _choices_match_type(self) -> Self:
+        if (self.type == "choice") != (self.choices is not None):
+            raise ValueError("`choices` is given exactly when type is `choice`")
+        return self
+
+
+class DueRule(_Spec):
+    """When a follow-up is due: exactly one of the three."""
+
+    in_days: int | None = Field(None, ge=0, le=366)
+    in_working_days: int | None = Field(None, ge=0, le=60)
+    at_capture: Identifier | None = Field(None, description="A date/datetime capture of this flow")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Self:
+        given = [v for v in (self.in_days, self.in_working_days, self.at_capture) if v is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of in_days, in_working_days, at_capture")
+        return self
+
+
+class FollowUpSpec(_Spec):
+    kind: Identifier = Field(description="e.g. callback, network_test, reply")
+    due: DueRule
+    note: str = ""
+
+
+class EscalationSpec(_Spec):
+    reason: str = Field(min_length=1)
+
+
+class ComplaintSpec(_Spec):
+    kind: Literal["complaint", "suggestion"]
+    text_capture: Identifier | None = Field(None, description="Capture holding the customer's words")
+
+
+class EffectSpec(_Spec):
+    """One effect applied when a step is entered. Exactly one key."""
+
+    follow_up: FollowUpSpec | None = None
+    escalate: EscalationSpec | None = None
+    complaint: ComplaintSpec | None = None
+    outcome: Outcome | None = Field(None, description="Overrides the terminal step's outcome")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Self:
+        given = [v for v in (self.follow_up, self.escalate, self.complaint, self.outcome) if v]
+        if len(given) != 1:
+            raise ValueError("an effect has exactly one of follow_up, escalate, complaint, outcome")
+        return self
+
+
+class AnswerSpec(_Spec):
+    """A customer answer the agent can select, and where it leads."""
+
+    id: Identifier
+    label: str = Field(min_length=1, description="What the customer says, e.g. 是")
+    to: Target
+    guard: str | None = Field(None, description="Jinja2 expression; the answer exists when true")
+    capture: list[CaptureSpec] = Field(default_factory=list)
+    return_to: Target | None = Field(
+        None, description="Call `to` as a sub-dialogue and come back here when it returns"
+    )
+    effects: list[EffectSpec] = Field(default_factory=list, description="Applied when taken")
+
+
+class StepSpec(_Spec):
+    """One point of the conversation."""
+
+    say: list[str] = Field(default_factory=list, description="Agent lines (Jinja2)")
+    notes: list[str] = Field(default_factory=list, description="Instructions to the agent")
+    answers: list[AnswerSpec] = Field(default_factory=list)
+    capture: list[CaptureSpec] = Field(default_factory=list, description="Recorded on any answer")
+    effects: list[EffectSpec] = Field(default_factory=list, description="Applied on entry")
+    outcome: Outcome | None = Field(None, description="Makes the step terminal")
+    interruptible: bool = Field(True, description="Whether interruptions can be raised here")
+    customer_hangs_up_first: bool = Field(
+        False, description="Terminal steps: the agent waits for the customer to hang up")
+
+    @model_validator(mode="after")
+    def _terminal_or_not(self) -> Self:
+        if self.outcome is not None and self.answers:
+            raise ValueError("a terminal step (with an outcome) has no answers")
+        if self.customer_hangs_up_first and self.outcome is None:
+            raise ValueError("customer_hangs_up_first is for terminal steps")
+        if self.outcome is None and not self.answers:
+            raise ValueError("a step with no answers is a dead end: give it answers or an outcome")
+        ids = [a.id for a in self.answers]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"duplicate answer id {', '.join(dupes)}")
+        return self
+
+
+class ContextSpec(_Spec):
+    """Which context fields the flow reads (paths such as customer.name)."""
+
+    required: list[str] = Field(default_factory=list)
+    optional: list[str] = Field(default_factory=list)
+
+
+class MigrationSpec(_Spec):
+    """How to restore a snapshot taken under an older version of this flow."""
+
+    from_version: int = Field(ge=1)
+    rename_steps: dict[str, str] = Field(default_factory=dict)
+
+
+class FlowSpec(_Spec):
+    """A whole file: a callback flow, or a shared sub-dialogue."""
+
+    id: Identifier
+    kind: Literal["flow", "subdialogue"] = "flow"
+    version: int = Field(1, ge=1)
+    title: str = Field(min_length=1)
+    purpose: str = ""
+    context: ContextSpec = ContextSpec()
+    applies_when: str | None = Field(None, description="Jinja2 expression over the context")
+    applies_reason: str = Field("", description="The guard in words, for the error message")
+    raise_label: str | None = Field(
+        None, description="Sub-dialogues only: makes it an interruption with this label"
+    )
+    start: Identifier
+    include: list[Identifier] = Field(default_factory=list, description="Sub-dialogues used")
+    interruptions: list[Identifier] = Field(
+        default_factory=list, description="Sub-dialogues raisable from any in-call step"
+    )
+    migrations: list[MigrationSpec] = Field(default_factory=list)
+    steps: dict[Identifier, StepSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _kind_rules(self) -> Self:
+        if self.kind == "subdialogue" and (self.applies_when or self.interruptions):
+            raise ValueError("a sub-dialogue has no applies_when or interruptions of its own")
+        if self.kind == "flow" and self.raise_label:
+            raise ValueError("raise_label is for sub-dialogues")
+        return self
