@@ -9,15 +9,19 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 # 7+ digits, optionally with a leading + or separators: phone numbers, ID numbers
 _DIGIT_RUN = re.compile(r"\+?\d[\d\- ]{5,}\d[\dXx]?")
+_DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}")
 
 
 def mask(value: Any) -> str:
     """Mask one sensitive value, keeping just enough to recognise it."""
     text = str(value)
+    if isinstance(value, date) or _DATE.match(text):
+        return "****-**-**"  # a birthday: nothing of it is kept
     digits = re.sub(r"\D", "", text)
     if len(digits) >= 7 and len(digits) >= len(text) - 3:
         return f"{digits[:3]}****{digits[-4:]}"  # 13812345678 -> 138****5678

@@ -28,7 +28,7 @@ from callscript.errors import (
     NotApplicableError,
     SnapshotError,
 )
-from callscript.privacy import mask
+from callscript.privacy import PrivacyFilter, mask
 from callscript.record import CallRecord, Complaint, Escalation, FollowUp, PathEntry
 from callscript.render import render
 from callscript.rules.calendar import add_working_days, local_date
@@ -36,6 +36,7 @@ from callscript.snapshot import SNAPSHOT_FORMAT, Snapshot
 from callscript.spec import RETURN, CaptureSpec, EffectSpec, Outcome
 
 log = logging.getLogger("callscript.call")
+log.addFilter(PrivacyFilter())  # a logger's filter runs before any handler, a host's too
 
 MAX_INTERRUPTION_DEPTH = 4
 HOLD = "hold"  # the built-in hold sub-dialogue: wait -> back | too_long
