@@ -14,7 +14,14 @@ The integrator's surface::
 
 from callscript.clocks import SteppingClock, sequential_ids
 from callscript.compile import Flow
-from callscript.context import Agent, Billing, CallContext, Customer, Deployment, placeholder_context
+from callscript.context import (
+    Agent,
+    Billing,
+    CallContext,
+    Customer,
+    Deployment,
+    placeholder_context,
+)
 from callscript.errors import (
     AnswerRejected,
     CallEnded,

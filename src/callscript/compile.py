@@ -18,7 +18,14 @@ from transitions import Machine
 from callscript.context import ALWAYS_AVAILABLE, CONTEXT_FIELDS
 from callscript.errors import FlowError, Problem
 from callscript.loader import LoadedSpec, Loc, SourceMap
-from callscript.render import TOP_LEVEL_NAMES, Reads, TemplateProblem, parse_guard, parse_line, render
+from callscript.render import (
+    TOP_LEVEL_NAMES,
+    Reads,
+    TemplateProblem,
+    parse_guard,
+    parse_line,
+    render,
+)
 from callscript.rules.wording import DEFAULT_FORBIDDEN, forbidden_in
 from callscript.spec import RETURN, AnswerSpec, CaptureSpec, EffectSpec, FlowSpec, Outcome, StepSpec
 
@@ -27,11 +34,14 @@ INTERRUPT_PREFIX = "!"  # trigger names of interruptions; answer ids cannot star
 
 @dataclass(frozen=True, slots=True)
 class Line:
-    """One agent line: pre-rendered text when it reads nothing, else a template."""
+    """One line (spoken, or an agent note): pre-rendered when it reads nothing."""
 
     source: str
-    text: str | None
-    template: Template | None
+    template: Template
+    static: str | None  # the rendering, when the line reads no variables
+
+    def render(self, variables: Mapping[str, Any]) -> str:
+        return self.static if self.static is not None else render(self.template, variables)
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,9 +226,7 @@ class _Compiler:
             self.fail(unit, loc, str(err), err.line - 1)
             return None
         self.check_reads(unit, loc, reads, declared, capture_names, "line")
-        if reads.paths:
-            return Line(source, None, template)
-        return Line(source, render(template, {}), None)
+        return Line(source, template, None if reads.paths else render(template, {}))
 
     # -- the whole flow --------------------------------------------------------
 
@@ -262,10 +270,10 @@ class _Compiler:
                 if cap is None or cap.type not in ("date", "datetime"):
                     self.fail(unit, (*loc, "follow_up", "due", "at_capture"),
                               f"at_capture names {name!r}, which is not a date or datetime capture")
-            if effect.complaint and effect.complaint.text_capture:
-                if effect.complaint.text_capture not in captures:
-                    self.fail(unit, (*loc, "complaint", "text_capture"),
-                              f"unknown capture {effect.complaint.text_capture!r}")
+            text_capture = effect.complaint.text_capture if effect.complaint else None
+            if text_capture and text_capture not in captures:
+                self.fail(unit, (*loc, "complaint", "text_capture"),
+                          f"unknown capture {text_capture!r}")
 
     def compile_step(self, unit: _Unit, step_id: str, step: StepSpec, declared: set[str],
                      capture_names: set[str]) -> CompiledStep:
@@ -335,7 +343,7 @@ class _Compiler:
                 if sid not in way_out and edges[sid] & way_out:
                     way_out.add(sid)
                     changed = True
-        for sid, step in steps.items():
+        for sid in steps:
             unit = self.units[sid.split(".", 1)[0] if "." in sid else ""]
             local = sid.split(".", 1)[1] if "." in sid else sid
             if sid not in seen:
@@ -424,8 +432,12 @@ def build_machine(start: str, steps: Mapping[str, CompiledStep],
     for sid, step in steps.items():
         for answer in step.answers.values():
             dest = None if answer.target == RETURN else answer.target  # None: internal
-            conditions = [_guard_callback(answer.guard)] if answer.guard else []
-            after = [_after_callback(answer, sid)] if answer.effects else []
+            conditions: list[str | Callable[..., bool | None]] = []
+            if answer.guard:
+                conditions.append(_guard_callback(answer.guard))
+            after: list[str | Callable[..., bool | None]] = []
+            if answer.effects:
+                after.append(_after_callback(answer, sid))
             machine.add_transition(answer.id, sid, dest, conditions=conditions, after=after)
         if step.interruptible and not step.terminal:
             for interruption in interruptions.values():

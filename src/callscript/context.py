@@ -107,12 +107,16 @@ def placeholder_context(deployment: Deployment | None = None, agent: Agent | Non
     Built without validation on purpose: the seed's placeholders stand where
     real values are numbers or a choice of 先生/女士.
     """
-    customer = Customer.model_construct(
-        name="***", title="先生(或女士)", phone="***********", is_holder=True, reference=None
-    )
-    billing = Billing.model_construct(
-        last_month="***", this_month="***", idle_since_month="XX", suspended_since_month=None
-    )
+    customer_fields: dict[str, Any] = {
+        "name": "***", "title": "先生(或女士)", "phone": "***********", "is_holder": True,
+        "reference": None,
+    }
+    billing_fields: dict[str, Any] = {
+        "last_month": "***", "this_month": "***", "idle_since_month": "XX",
+        "suspended_since_month": None,
+    }
+    customer = Customer.model_construct(**customer_fields)
+    billing = Billing.model_construct(**billing_fields)
     return CallContext.model_construct(
         customer=customer,
         billing=billing,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -128,7 +129,7 @@ def run_demo(out: TextIO, as_json: bool = False,
         flow = compiled[sample.flow]
         if not as_json:
             print(f"=== {flow.title} ({flow.id}) " + "=" * 40, file=out)
-        call = run_sample(sample, flow, _Discard() if as_json else out)
+        call = run_sample(sample, flow, io.StringIO() if as_json else out)
         record = call.record().redacted()
         records.append(record.model_dump(mode="json"))
         if not as_json:
@@ -138,11 +139,3 @@ def run_demo(out: TextIO, as_json: bool = False,
     if as_json:
         print(json.dumps(records, ensure_ascii=False, indent=2), file=out)
     return 0
-
-
-class _Discard:
-    def write(self, text: str) -> int:
-        return len(text)
-
-    def flush(self) -> None:
-        pass

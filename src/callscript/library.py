@@ -77,5 +77,10 @@ def load_flows(*paths: str | Path, forbidden: Iterable[str] = DEFAULT_FORBIDDEN)
     flows = {}
     for loaded in user:
         if loaded.spec.kind == "flow":
-            flows[loaded.spec.id] = library.flow(loaded.spec.id)
+            try:
+                flows[loaded.spec.id] = library.flow(loaded.spec.id)
+            except FlowError as err:
+                problems.extend(p for p in err.problems if p not in problems)
+    if problems:
+        raise FlowError(problems)
     return flows

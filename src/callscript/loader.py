@@ -6,6 +6,7 @@ no YAML or pydantic traceback reaches the user.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
@@ -20,10 +21,19 @@ from callscript.spec import FlowSpec
 
 Loc = tuple[str | int, ...]
 
-try:  # libyaml's parser when present; the constructor is the same either way
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
-except AttributeError:  # pragma: no cover - pure-Python PyYAML
-    _Loader = yaml.SafeLoader
+_Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml if built
+
+
+class _Loader(_Base):  # type: ignore[valid-type,misc]
+    """YAML 1.2 booleans: only true/false. In YAML 1.1 ``id: no`` would be False."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in _Base.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +72,9 @@ def format_loc(loc: Iterable[str | int]) -> str:
 
 def _construct(loader: yaml.SafeLoader, node: yaml.Node, loc: Loc, source: SourceMap,
                problems: list[Problem]) -> Any:
-    source.lines[loc] = node.start_mark.line + 1
+    # a block scalar (| or >) starts on the line after its indicator
+    block = isinstance(node, yaml.ScalarNode) and node.style in ("|", ">")
+    source.lines[loc] = node.start_mark.line + 1 + block
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)  # resolves YAML merge keys (<<)
         mapping: dict[Any, Any] = {}
@@ -78,7 +90,8 @@ def _construct(loader: yaml.SafeLoader, node: yaml.Node, loc: Loc, source: Sourc
                                         f"duplicate key {key!r}", format_loc(loc)))
                 continue
             mapping[key] = _construct(loader, value_node, (*loc, key), source, problems)
-            source.lines[(*loc, key)] = key_node.start_mark.line + 1
+            if not isinstance(value_node, yaml.ScalarNode) or value_node.style not in ("|", ">"):
+                source.lines[(*loc, key)] = key_node.start_mark.line + 1
         return mapping
     if isinstance(node, yaml.SequenceNode):
         return [_construct(loader, item, (*loc, i), source, problems)
@@ -99,7 +112,7 @@ def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark is not None else None
-        message = " ".join(str(p) for p in (err.context, err.problem) if p)
+        message = "; ".join(str(p) for p in (err.context, err.problem) if p)
         raise FlowError([Problem(file, line, f"YAML syntax: {message}")]) from None
     except yaml.YAMLError as err:
         raise FlowError([Problem(file, None, f"YAML: {err}")]) from None

@@ -28,7 +28,9 @@ class PathEntry(_Model):
     at: datetime
     answer: str | None = None
     interruption: str | None = None
-    captures: dict[str, Any] = Field(default_factory=dict)
+    captures: dict[str, Any] = Field(
+        default_factory=dict, description="JSON values: dates and datetimes in ISO 8601, "
+                                          "decimals as text")
 
 
 class FollowUp(_Model):

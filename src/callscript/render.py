@@ -59,7 +59,9 @@ def analyse(ast: nodes.Template) -> Reads:
     paths: dict[str, int] = {}
     inner_names: set[int] = set()
     for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
-        attr = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
+        attr: object = node.attr if isinstance(node, nodes.Getattr) else None
+        if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+            attr = node.arg.value
         if isinstance(attr, str) and attr.startswith("_"):
             raise TemplateProblem(f"reaches for the private attribute {attr!r}", node.lineno)
     for node in ast.find_all((nodes.Getattr, nodes.Getitem)):

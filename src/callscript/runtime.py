@@ -30,7 +30,6 @@ from callscript.errors import (
 )
 from callscript.privacy import PrivacyFilter, mask
 from callscript.record import CallRecord, Complaint, Escalation, FollowUp, PathEntry
-from callscript.render import render
 from callscript.rules.calendar import add_working_days, local_date
 from callscript.snapshot import SNAPSHOT_FORMAT, Snapshot
 from callscript.spec import RETURN, CaptureSpec, EffectSpec, Outcome
@@ -337,8 +336,7 @@ class Call:
 
     @staticmethod
     def _render_lines(lines: tuple[Line, ...], variables: Mapping[str, Any]) -> tuple[str, ...]:
-        return tuple(line.text if line.template is None else render(line.template, variables)
-                     for line in lines)
+        return tuple(line.render(variables) for line in lines)
 
     def _enter(self, step: CompiledStep, lines: tuple[str, ...]) -> None:
         self._path.append(_Entry(step.id, lines, self._clock()))
@@ -411,7 +409,8 @@ class Call:
     def _path_entries(self) -> list[PathEntry]:
         return [PathEntry.model_construct(step=e.step, lines=list(e.lines), at=e.at,
                                           answer=e.answer, interruption=e.interruption,
-                                          captures=dict(e.captures)) for e in self._path]
+                                          captures=_json_captures(e.captures))
+                for e in self._path]
 
     def snapshot(self) -> dict[str, Any]:
         """The call's state as JSON-compatible data; store it between requests."""
@@ -428,7 +427,7 @@ class Call:
             "path": [
                 {"step": e.step, "lines": list(e.lines), "at": e.at.isoformat(),
                  "answer": e.answer, "interruption": e.interruption,
-                 "captures": {k: to_json(v) for k, v in e.captures.items()}}
+                 "captures": _json_captures(e.captures)}
                 for e in self._path
             ],
             "follow_ups": [f.model_dump(mode="json") for f in self._follow_ups],
@@ -444,7 +443,7 @@ class Call:
             call_id=self.call_id, flow_id=self.flow.id, flow_version=self.flow.version,
             agent_id=self.context.agent.id, customer_ref=self.context.customer.reference,
             started_at=self.started_at, ended_at=self.ended_at, outcome=outcome,
-            path=self._path_entries(), captures=dict(self.captured),
+            path=self._path_entries(), captures=_json_captures(self.captured),
             sensitive_fields=sorted(n for n, c in self.flow.captures.items() if c.sensitive),
             follow_ups=list(self._follow_ups), complaints=list(self._complaints),
             escalations=list(self._escalations),
@@ -454,6 +453,10 @@ class Call:
     def __repr__(self) -> str:
         return (f"<Call {self.call_id} {self.flow.id} v{self.flow.version} at {self.state!r}"
                 f"{' (ended)' if self.ended else ''}>")
+
+
+def _json_captures(captures: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: to_json(value) for name, value in captures.items()}
 
 
 def _migration(flow: Flow, snapshot_flow: str, version: int) -> Mapping[str, str]:

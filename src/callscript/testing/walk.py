@@ -16,7 +16,7 @@ from typing import Any, Literal
 from callscript.compile import Flow
 from callscript.context import CallContext
 from callscript.rules.calendar import CHINA
-from callscript.runtime import HOLD, Call, CallEvent
+from callscript.runtime import Call, CallEvent
 from callscript.spec import CaptureSpec
 
 _TEXT = ("信号不好", "资费有点贵", "一切正常", "出差在外", "想办宽带", "{{ 7*7 }}", "<b>好</b>")
@@ -79,8 +79,6 @@ def random_walk(flow: Flow, context: CallContext | Mapping[str, Any], rng: rando
         if len(moves) >= max_moves:
             raise RuntimeError(f"walk through {flow.id} did not end within {max_moves} moves")
         move = _choose(call, rng, interrupt_rate, skip_optional_rate)
-        if move.kind == "interrupt" and move.id == HOLD and call.hold_exceeded():
-            continue  # pragma: no cover - only with a clock that jumps
         apply(call, move)
         moves.append(move)
     return call, moves

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from callscript import Flow, SteppingClock, builtin_flows
+from callscript.rules.calendar import CHINA
+
+settings.register_profile(
+    "callscript", max_examples=60, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile("callscript")
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+CUSTOMER = {"name": "王", "title": "先生", "phone": "13812345678", "reference": "C-1"}
+AGENT = {"id": "A1", "name": "李娜", "phone": "0571-86001234"}
+
+
+def context_for(flow_id: str, **billing: Any) -> dict[str, Any]:
+    """A valid context for any built-in flow."""
+    bill = {"last_month": "100", "this_month": "40", "idle_since_month": 5} | billing
+    return {"customer": CUSTOMER, "agent": AGENT, "billing": bill}
+
+
+@pytest.fixture(scope="session")
+def flows() -> dict[str, Flow]:
+    return builtin_flows()
+
+
+@pytest.fixture
+def clock() -> SteppingClock:
+    return SteppingClock(datetime(2026, 11, 23, 10, 0, tzinfo=CHINA), timedelta(seconds=10))

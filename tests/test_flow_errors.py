@@ -1,0 +1,105 @@
+"""Every refusal of the loader and compiler: a broken file, its message and its line."""
+
+from __future__ import annotations
+
+import pytest
+
+from callscript import FlowError, load_flows
+from callscript.library import FlowLibrary
+from callscript.loader import load_text
+
+from .conftest import FIXTURES
+
+BROKEN = FIXTURES / "broken"
+
+CASES = [
+    # file, line, where, words the message must contain
+    ("yaml_syntax.yaml", 7, "", "YAML syntax"),
+    ("duplicate_key.yaml", 7, "steps", "duplicate key 'a'"),
+    ("unknown_field.yaml", 7, "steps.a.sayy", "unknown field 'sayy'"),
+    ("missing_title.yaml", 1, "", "missing field 'title'"),
+    ("dead_end.yaml", 9, "steps.b", "dead end"),
+    ("unknown_target.yaml", 9, "steps.a.answers[1].to", "unknown target 'nowhere'"),
+    ("duplicate_answer.yaml", 5, "steps.a", "duplicate answer id ok"),
+    ("unreachable.yaml", 8, "steps.orphan", "'orphan' is unreachable"),
+    ("no_way_out.yaml", 9, "steps.b", "no way out"),
+    ("template_syntax.yaml", 12, "steps.a.say[0]", "Jinja2 syntax"),
+    ("undeclared_variable.yaml", 9, "steps.a.say[0]", "'billing.last_month', which the flow's "
+                                                      "context does not declare"),
+    ("unknown_guard_field.yaml", 9, "steps.a.answers[0].guard", "'billing.previous_month'"),
+    ("private_attribute.yaml", 9, "steps.a.say[0]", "private attribute"),
+    ("forbidden_word.yaml", 8, "steps.a.say[1]", "forbidden phrase '你'"),
+    ("unknown_include.yaml", 4, "include[1]", "unknown sub-dialogue 'nonexistent'"),
+    ("unknown_context_field.yaml", 4, "context.required[0]", "unknown context field"),
+    ("return_in_flow.yaml", 7, "steps.a.answers[0].to", "`return` is only meaningful"),
+    ("bad_capture_due.yaml", 13, "steps.a.answers[0].effects[0].follow_up.due.at_capture",
+     "not a date or datetime capture"),
+    ("two_effects.yaml", 7, "steps.a.effects[0]", "exactly one of"),
+    ("empty.yaml", 1, "", "the file is empty"),
+]
+
+
+@pytest.mark.parametrize(("name", "line", "where", "words"), CASES, ids=[c[0] for c in CASES])
+def test_each_refusal_names_file_line_and_problem(name: str, line: int, where: str,
+                                                  words: str) -> None:
+    path = BROKEN / name
+    with pytest.raises(FlowError) as caught:
+        load_flows(path)
+    first = caught.value.problems[0]
+    assert first.file == str(path)
+    assert first.line == line
+    assert first.where == where
+    assert words in first.message
+    assert str(first).startswith(f"{path}:{line}:")
+    assert "Traceback" not in str(caught.value) and "pydantic" not in str(caught.value)
+
+
+def test_every_broken_fixture_has_a_case() -> None:
+    assert sorted(p.name for p in BROKEN.glob("*.yaml")) == sorted(c[0] for c in CASES)
+
+
+def test_both_looping_steps_are_reported() -> None:
+    with pytest.raises(FlowError) as caught:
+        load_flows(BROKEN / "no_way_out.yaml")
+    assert [(p.where, p.line) for p in caught.value.problems] == [("steps.b", 9), ("steps.c", 12)]
+
+
+def test_problems_of_several_files_are_reported_together() -> None:
+    with pytest.raises(FlowError) as caught:
+        load_flows(BROKEN / "unknown_field.yaml", BROKEN / "duplicate_key.yaml")
+    files = {p.file.rsplit("/", 1)[1] for p in caught.value.problems}
+    assert files == {"unknown_field.yaml", "duplicate_key.yaml"}
+
+
+def test_duplicate_flow_ids_name_both_files() -> None:
+    text = "id: same\ntitle: t\nstart: a\nsteps:\n  a:\n    outcome: completed\n"
+    with pytest.raises(FlowError) as caught:
+        FlowLibrary([load_text(text, "one.yaml"), load_text(text, "two.yaml")])
+    (problem,) = caught.value.problems
+    assert problem.file == "two.yaml" and problem.line == 1
+    assert "duplicate id 'same', also used by one.yaml" in problem.message
+
+
+def test_yaml_1_1_booleans_stay_strings() -> None:
+    # `id: no` is an answer id, not False, in callscript's YAML
+    flows = load_flows(FIXTURES / "good" / "mini.yaml")
+    assert set(flows["mini"].steps["ask"].answers) == {"yes", "no"}
+
+
+def test_missing_file_is_a_flow_error() -> None:
+    with pytest.raises(FlowError, match="no such file"):
+        load_flows(FIXTURES / "does_not_exist.yaml")
+
+
+def test_a_subdialogue_cannot_be_compiled_as_a_flow() -> None:
+    text = "id: sub\nkind: subdialogue\ntitle: t\nstart: a\nsteps:\n  a:\n    outcome: completed\n"
+    library = FlowLibrary([load_text(text, "sub.yaml")])
+    with pytest.raises(KeyError, match="unknown flow 'sub'"):
+        library.flow("sub")
+
+
+def test_compile_problems_of_several_flows_are_reported_together() -> None:
+    with pytest.raises(FlowError) as caught:
+        load_flows(BROKEN / "unreachable.yaml", BROKEN / "forbidden_word.yaml")
+    files = {p.file.rsplit("/", 1)[1] for p in caught.value.problems}
+    assert files == {"unreachable.yaml", "forbidden_word.yaml"}
