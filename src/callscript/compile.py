@@ -15,7 +15,7 @@ from typing import Any
 from jinja2 import Template
 from transitions import Machine
 
-from callscript.context import ALWAYS_AVAILABLE, CONTEXT_FIELDS
+from callscript.context import ALWAYS_AVAILABLE, CONTEXT_FIELDS, CallContext
 from callscript.errors import FlowError, Problem
 from callscript.loader import LoadedSpec, Loc, SourceMap
 from callscript.render import (
@@ -108,6 +108,18 @@ class Flow:
 
     def __repr__(self) -> str:
         return f"<Flow {self.id} v{self.version}: {len(self.steps)} steps>"
+
+    def render_step(self, step_id: str, context: CallContext,
+                    captured: Mapping[str, Any] | None = None) -> tuple[str, ...]:
+        """The agent lines of one step for ``context``, outside any call (previews, printing)."""
+        variables = template_variables(context, captured or {})
+        return tuple(line.render(variables) for line in self.steps[step_id].lines)
+
+
+def template_variables(context: CallContext, captured: Mapping[str, Any]) -> dict[str, Any]:
+    """What templates and guards see: the context parts and the captured values."""
+    return {"customer": context.customer, "billing": context.billing, "agent": context.agent,
+            "deployment": context.deployment, "captured": captured}
 
 
 @dataclass

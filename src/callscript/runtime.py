@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from callscript.captures import from_json, to_json, validate_captures
-from callscript.compile import INTERRUPT_PREFIX, CompiledStep, Flow, Line
+from callscript.compile import INTERRUPT_PREFIX, CompiledStep, Flow, Line, template_variables
 from callscript.context import CallContext, context_value
 from callscript.errors import (
     AnswerRejected,
@@ -131,10 +131,7 @@ class Call:
         self.ended_at: datetime | None = None
         self.state = flow.start  # the attribute the transitions machine reads and sets
         self.captured: dict[str, Any] = {}
-        self.variables: dict[str, Any] = {
-            "customer": context.customer, "billing": context.billing, "agent": context.agent,
-            "deployment": context.deployment, "captured": self.captured,
-        }
+        self.variables = template_variables(context, self.captured)
         self._clock = clock
         self._listeners = list(listeners)
         self._path: list[_Entry] = []
