@@ -106,7 +106,8 @@ def test_network_complaint_main_path(flows: dict[str, Flow], clock: SteppingCloc
         ("cannot_fix_now", {}), ("accepts", {}),
     ], clock)
     lines = said(call)
-    assert lines[2].startswith("您能将出现无网络的具体的地点或范围说一下好吗?我将把您所说的这些情况向我公司运维部")
+    assert lines[2].startswith("您能将出现无网络的具体的地点或范围说一下好吗?"
+                               "我将把您所说的这些情况向我公司运维部")
     assert lines[3].startswith("请您谅解,由于网络原因影响您正常工作与生活")
     assert call.record().outcome == Outcome.COMPLETED
     record = call.record()
