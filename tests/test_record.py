@@ -58,3 +58,16 @@ def test_repr_shows_no_captures_or_lines(flows: dict[str, Flow], clock: Stepping
     record = full_first_visit(flows, clock)
     assert "文三路" not in repr(record) and "13812345678" not in str(record)
     assert repr(record).startswith("CallRecord(call_id='call-1'")
+
+
+def test_a_midnight_appointment_stays_a_datetime() -> None:
+    from datetime import datetime
+
+    from callscript import FollowUp
+    from callscript.rules.calendar import CHINA
+
+    at_midnight = FollowUp(kind="callback", due=datetime(2027, 1, 26, tzinfo=CHINA), step="s")
+    day = FollowUp(kind="callback", due=date(2027, 1, 26), step="s")
+    assert FollowUp.model_validate_json(at_midnight.model_dump_json()) == at_midnight
+    assert FollowUp.model_validate_json(day.model_dump_json()) == day
+    assert type(FollowUp.model_validate_json(day.model_dump_json()).due) is date

@@ -13,7 +13,7 @@ The integrator's surface::
 """
 
 from callscript.clocks import SteppingClock, sequential_ids
-from callscript.compile import Flow
+from callscript.compile import AnswerOption, Flow
 from callscript.context import (
     Agent,
     Billing,
@@ -36,7 +36,7 @@ from callscript.errors import (
 from callscript.library import FlowLibrary, builtin_flows, load_flows
 from callscript.privacy import PrivacyFilter
 from callscript.record import CallRecord, Complaint, Escalation, FollowUp, PathEntry
-from callscript.runtime import AnswerOption, Call, CallEvent, Prompt
+from callscript.runtime import Call, CallEvent, Prompt
 from callscript.spec import Outcome
 
 __version__ = "0.1.0"

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from callscript import __version__
 from callscript.errors import FlowError
 from callscript.library import load_flows
-from callscript.spec import FlowSpec
+from callscript.spec import json_schema
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -32,7 +32,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def schema_text() -> str:
-    return json.dumps(FlowSpec.model_json_schema(), ensure_ascii=False, indent=2) + "\n"
+    return json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n"
 
 
 def _schema(args: argparse.Namespace) -> int:

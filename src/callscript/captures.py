@@ -7,22 +7,23 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import StringConstraints, TypeAdapter, ValidationError
+from pydantic import ConfigDict, StringConstraints, TypeAdapter, ValidationError
 
 from callscript.spec import CaptureSpec
 
 _Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 _Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?\d[\d\- ]{4,18}\d$")]
 
+_LAZY = ConfigDict(defer_build=True)  # built on first use, not at import
 _ADAPTERS: dict[str, TypeAdapter[Any]] = {
-    "text": TypeAdapter(_Text),
-    "phone": TypeAdapter(_Phone),
-    "date": TypeAdapter(date),
-    "datetime": TypeAdapter(datetime),
-    "int": TypeAdapter(int),
-    "decimal": TypeAdapter(Decimal),
-    "bool": TypeAdapter(bool),
-    "choice": TypeAdapter(str),
+    "text": TypeAdapter(_Text, config=_LAZY),
+    "phone": TypeAdapter(_Phone, config=_LAZY),
+    "date": TypeAdapter(date, config=_LAZY),
+    "datetime": TypeAdapter(datetime, config=_LAZY),
+    "int": TypeAdapter(int, config=_LAZY),
+    "decimal": TypeAdapter(Decimal, config=_LAZY),
+    "bool": TypeAdapter(bool, config=_LAZY),
+    "choice": TypeAdapter(str, config=_LAZY),
 }
 
 _EXPECTED = {

@@ -22,6 +22,7 @@ from callscript.render import (
     TOP_LEVEL_NAMES,
     Reads,
     TemplateProblem,
+    has_template_syntax,
     parse_guard,
     parse_line,
     render,
@@ -34,14 +35,22 @@ INTERRUPT_PREFIX = "!"  # trigger names of interruptions; answer ids cannot star
 
 @dataclass(frozen=True, slots=True)
 class Line:
-    """One line (spoken, or an agent note): pre-rendered when it reads nothing."""
+    """One line (spoken, or an agent note): plain text, or a template that reads variables."""
 
     source: str
-    template: Template
-    static: str | None  # the rendering, when the line reads no variables
+    template: Template | None  # None: the line is plain text
 
     def render(self, variables: Mapping[str, Any]) -> str:
-        return self.static if self.static is not None else render(self.template, variables)
+        return self.source if self.template is None else render(self.template, variables)
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerOption:
+    """An answer or interruption as the agent is offered it."""
+
+    id: str
+    label: str
+    captures: tuple[CaptureSpec, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,10 +82,17 @@ class CompiledStep:
     outcome: Outcome | None
     interruptible: bool
     customer_hangs_up_first: bool
+    options: tuple[AnswerOption, ...]  # every answer, in file order; built once, shared by calls
+    static_lines: tuple[str, ...] | None  # the lines, when none of them reads a variable
+    static_notes: tuple[str, ...] | None
 
     @property
     def terminal(self) -> bool:
         return self.outcome is not None
+
+    @property
+    def guarded(self) -> bool:
+        return any(a.guard is not None for a in self.answers.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +113,7 @@ class Flow:
     start: str
     steps: Mapping[str, CompiledStep]
     interruptions: Mapping[str, Interruption]
+    interruption_options: tuple[AnswerOption, ...]
     required_context: frozenset[str]
     optional_context: frozenset[str]
     applies_when: Guard | None
@@ -232,13 +249,17 @@ class _Compiler:
              capture_names: set[str], spoken: bool = True) -> Line | None:
         for phrase in forbidden_in(source, self.forbidden) if spoken else ():
             self.fail(unit, loc, f"agent line contains the forbidden phrase {phrase!r}")
+        if not has_template_syntax(source):
+            return Line(source.removesuffix("\n"), None)
         try:
             template, reads = parse_line(source)
         except TemplateProblem as err:
             self.fail(unit, loc, str(err), err.line - 1)
             return None
         self.check_reads(unit, loc, reads, declared, capture_names, "line")
-        return Line(source, template, None if reads.paths else render(template, {}))
+        if not reads.paths:  # template syntax, but nothing read: render once now
+            return Line(render(template, {}), None)
+        return Line(source, template)
 
     # -- the whole flow --------------------------------------------------------
 
@@ -310,6 +331,8 @@ class _Compiler:
             lines=tuple(lines), notes=tuple(notes), answers=answers,
             effects=tuple(step.effects), outcome=step.outcome, interruptible=step.interruptible,
             customer_hangs_up_first=step.customer_hangs_up_first,
+            options=tuple(AnswerOption(a.id, a.label, a.captures) for a in answers.values()),
+            static_lines=_static(lines), static_notes=_static(notes),
         )
 
     def compile_answer(self, unit: _Unit, loc: Loc, step: StepSpec, answer: AnswerSpec,
@@ -404,12 +427,17 @@ class _Compiler:
         return Flow(
             id=spec.id, version=spec.version, title=spec.title, purpose=spec.purpose,
             start=spec.start, steps=steps, interruptions=interruptions,
+            interruption_options=tuple(AnswerOption(i.id, i.label) for i in interruptions.values()),
             required_context=frozenset(required), optional_context=frozenset(optional),
             applies_when=applies, applies_reason=spec.applies_reason, captures=captures,
             migrations={m.from_version: dict(m.rename_steps) for m in spec.migrations},
             files=tuple(u.source.file for u in self.units.values()),
             machine=build_machine(spec.start, steps, interruptions),
         )
+
+
+def _static(lines: list[Line]) -> tuple[str, ...] | None:
+    return tuple(line.source for line in lines) if all(ln.template is None for ln in lines) else None
 
 
 # The runtime passes itself as the model; these callbacks are the only code that

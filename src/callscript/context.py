@@ -17,7 +17,7 @@ _SENSITIVE: dict[str, Any] = {"sensitive": True}
 
 
 class _Part(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Customer(_Part):

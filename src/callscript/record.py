@@ -8,16 +8,17 @@ captures or lines.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from callscript.privacy import mask, mask_text
 from callscript.spec import Outcome
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # built on first use, not at import: loading flows does not need records
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class PathEntry(_Model):
@@ -33,9 +34,20 @@ class PathEntry(_Model):
                                           "decimals as text")
 
 
+def _parse_due(value: Any) -> Any:
+    # "2027-01-26T00:00:00+08:00" is an appointment, "2027-01-26" a day; pydantic's lax
+    # union would turn a midnight appointment into a day.
+    if isinstance(value, str):
+        return datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+    return value
+
+
+Due = Annotated[datetime | date | None, BeforeValidator(_parse_due)]
+
+
 class FollowUp(_Model):
     kind: str
-    due: date | datetime | None = Field(description="None when the agreed time was not given")
+    due: Due = Field(description="A day, or an agreed time; None when it was not given")
     estimated: bool = Field(False, description="Past the official calendar's published years")
     note: str = ""
     step: str

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta, nodes
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 ENV = ImmutableSandboxedEnvironment(
@@ -53,9 +54,19 @@ def _dotted(node: nodes.Node) -> str | None:
     return None
 
 
+def _free_names(ast: nodes.Template) -> set[str]:
+    """Names read but never assigned in the template ({% set %}, {% for %} targets).
+
+    jinja2.meta.find_undeclared_variables does this by running a code generator,
+    which costs as much as compiling the template again.
+    """
+    assigned = {n.name for n in ast.find_all(nodes.Name) if n.ctx in ("store", "param")}
+    return {n.name for n in ast.find_all(nodes.Name) if n.ctx == "load"} - assigned
+
+
 def analyse(ast: nodes.Template) -> Reads:
     """Collect the context paths a parsed template reads; refuse private attributes."""
-    free = meta.find_undeclared_variables(ast)
+    free = _free_names(ast)
     paths: dict[str, int] = {}
     inner_names: set[int] = set()
     for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
@@ -82,6 +93,11 @@ def analyse(ast: nodes.Template) -> Reads:
     return Reads(paths)
 
 
+def has_template_syntax(source: str) -> bool:
+    return any(mark in source for mark in ("{{", "{%", "{#"))
+
+
+@cache  # shared sub-dialogues are compiled into every flow: parse each line once
 def parse_line(source: str) -> tuple[Template, Reads]:
     try:
         ast = ENV.parse(source)
@@ -91,6 +107,7 @@ def parse_line(source: str) -> tuple[Template, Reads]:
         raise TemplateProblem(f"Jinja2 syntax: {err.message}", err.lineno) from None
 
 
+@cache
 def parse_guard(source: str) -> tuple[Callable[..., Any], Reads]:
     try:
         ast = ENV.parse("{{ (" + source + ") }}")

@@ -13,12 +13,20 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from types import MappingProxyType
 from typing import Any, Literal
 
 from pydantic import ValidationError
 
 from callscript.captures import from_json, to_json, validate_captures
-from callscript.compile import INTERRUPT_PREFIX, CompiledStep, Flow, Line, template_variables
+from callscript.compile import (
+    INTERRUPT_PREFIX,
+    AnswerOption,
+    CompiledStep,
+    Flow,
+    Line,
+    template_variables,
+)
 from callscript.context import CallContext, context_value
 from callscript.errors import (
     AnswerRejected,
@@ -44,13 +52,6 @@ HOLD_WAIT_STEP = "hold.wait"
 Clock = Callable[[], datetime]
 IdFactory = Callable[[], str]
 EventKind = Literal["step_entered", "captured", "follow_up", "escalated", "complaint", "ended"]
-
-
-@dataclass(frozen=True, slots=True)
-class AnswerOption:
-    id: str
-    label: str
-    captures: tuple[CaptureSpec, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +91,9 @@ def _new_id() -> str:
     return uuid.uuid4().hex
 
 
+_NO_CAPTURES: Mapping[str, Any] = MappingProxyType({})
+
+
 class _Entry:
     """A path entry while the call runs; PathEntry is its frozen record form."""
 
@@ -99,7 +103,7 @@ class _Entry:
         self.step, self.lines, self.at = step, lines, at
         self.answer: str | None = None
         self.interruption: str | None = None
-        self.captures: dict[str, Any] = {}
+        self.captures: Mapping[str, Any] = _NO_CAPTURES
 
 
 def _check_context(flow: Flow, context: CallContext | Mapping[str, Any]) -> CallContext:
@@ -230,15 +234,16 @@ class Call:
 
     def _build_prompt(self) -> Prompt:
         step = self.flow.steps[self.state]
-        answers = tuple(
-            AnswerOption(a.id, a.label, a.captures) for a in step.answers.values()
-            if a.guard is None or a.guard.evaluate(**self.variables)
-        )
+        answers = step.options
+        if step.guarded:
+            answers = tuple(o for o in answers if (guard := step.answers[o.id].guard) is None
+                            or guard.evaluate(**self.variables))
         interruptions: tuple[AnswerOption, ...] = ()
         if step.interruptible and not step.terminal and len(self._stack) < MAX_INTERRUPTION_DEPTH:
-            interruptions = tuple(AnswerOption(i.id, i.label)
-                                  for i in self.flow.interruptions.values())
-        notes = self._render_lines(step.notes, self.variables)
+            interruptions = self.flow.interruption_options
+        notes = step.static_notes
+        if notes is None:
+            notes = self._render_lines(step.notes, self.variables)
         return Prompt(step.id, self._path[-1].lines, notes, answers, interruptions,
                       step.terminal, self._outcome or step.outcome, self.on_hold)
 
@@ -271,7 +276,7 @@ class Call:
         # Render before changing anything: a template error must leave the call as it was.
         lines = self._render(self.flow.steps[dest], {**self.variables, "captured": captured})
         entry = self._path[-1]
-        entry.answer, entry.captures = answer_id, values
+        entry.answer, entry.captures = answer_id, values or _NO_CAPTURES
         self.captured.update(values)
         if chosen.return_to is not None:
             stack.append(chosen.return_to)
@@ -329,6 +334,8 @@ class Call:
         return step
 
     def _render(self, step: CompiledStep, variables: Mapping[str, Any]) -> tuple[str, ...]:
+        if step.static_lines is not None:
+            return step.static_lines  # shared by every call: no per-call copy
         return self._render_lines(step.lines, variables)
 
     @staticmethod

@@ -14,7 +14,7 @@ SNAPSHOT_FORMAT = "callscript.snapshot/1"
 
 
 class Snapshot(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     format: Literal["callscript.snapshot/1"]
     flow: str

@@ -8,7 +8,7 @@ docs/flow-format.md explains every field; the JSON Schema is generated from here
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -192,3 +192,10 @@ class FlowSpec(_Spec):
         if self.kind == "flow" and self.raise_label:
             raise ValueError("raise_label is for sub-dialogues")
         return self
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a flow file, for editors (shipped as callscript/flow.schema.json)."""
+    schema = FlowSpec.model_json_schema()
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": "https://callscript.invalid/flow.schema.json", **schema}
