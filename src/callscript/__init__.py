@@ -10,38 +10,35 @@ The integrator's surface::
     saved = call.snapshot()    # JSON data, between requests
     call = callscript.Call.restore(flow, saved, context)
     call.record()              # the CRM record; .redacted() to log or print it
+
+Names are imported on first use (PEP 562), so ``import callscript`` stays cheap.
 """
 
-from callscript.clocks import SteppingClock, sequential_ids
-from callscript.compile import AnswerOption, Flow
-from callscript.context import (
-    Agent,
-    Billing,
-    CallContext,
-    Customer,
-    Deployment,
-    placeholder_context,
-)
-from callscript.errors import (
-    AnswerRejected,
-    CallEnded,
-    CallscriptError,
-    CaptureRejected,
-    ContextError,
-    FlowError,
-    NotApplicableError,
-    Problem,
-    SnapshotError,
-)
-from callscript.library import FlowLibrary, builtin_flows, load_flows
-from callscript.privacy import PrivacyFilter
-from callscript.record import CallRecord, Complaint, Escalation, FollowUp, PathEntry
-from callscript.runtime import Call, CallEvent, Prompt
-from callscript.spec import Outcome
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = [
+_EXPORTS: dict[str, str] = {
+    "SteppingClock": "clocks", "sequential_ids": "clocks",
+    "AnswerOption": "compile", "Flow": "compile",
+    "Agent": "context", "Billing": "context", "CallContext": "context", "Customer": "context",
+    "Deployment": "context", "placeholder_context": "context",
+    "AnswerRejected": "errors", "CallEnded": "errors", "CallscriptError": "errors",
+    "CaptureRejected": "errors", "ContextError": "errors", "FlowError": "errors",
+    "NotApplicableError": "errors", "Problem": "errors", "SnapshotError": "errors",
+    "FlowLibrary": "library", "builtin_flows": "library", "load_flows": "library",
+    "PrivacyFilter": "privacy",
+    "CallRecord": "record", "Complaint": "record", "Escalation": "record", "FollowUp": "record",
+    "PathEntry": "record",
+    "Call": "runtime", "CallEvent": "runtime", "Prompt": "runtime",
+    "Outcome": "spec",
+}
+
+__all__ = [  # static, so linters see the re-exports; a test keeps it equal to _EXPORTS
+    "__version__",
     "Agent",
     "AnswerOption",
     "AnswerRejected",
@@ -70,9 +67,50 @@ __all__ = [
     "Prompt",
     "SnapshotError",
     "SteppingClock",
-    "__version__",
     "builtin_flows",
     "load_flows",
     "placeholder_context",
     "sequential_ids",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'callscript' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"callscript.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:  # the same names, for type checkers and editors
+    from callscript.clocks import SteppingClock, sequential_ids
+    from callscript.compile import AnswerOption, Flow
+    from callscript.context import (
+        Agent,
+        Billing,
+        CallContext,
+        Customer,
+        Deployment,
+        placeholder_context,
+    )
+    from callscript.errors import (
+        AnswerRejected,
+        CallEnded,
+        CallscriptError,
+        CaptureRejected,
+        ContextError,
+        FlowError,
+        NotApplicableError,
+        Problem,
+        SnapshotError,
+    )
+    from callscript.library import FlowLibrary, builtin_flows, load_flows
+    from callscript.privacy import PrivacyFilter
+    from callscript.record import CallRecord, Complaint, Escalation, FollowUp, PathEntry
+    from callscript.runtime import Call, CallEvent, Prompt
+    from callscript.spec import Outcome

@@ -40,7 +40,7 @@ from callscript.privacy import PrivacyFilter, mask
 from callscript.record import CallRecord, Complaint, Escalation, FollowUp, PathEntry
 from callscript.rules.calendar import add_working_days, local_date
 from callscript.snapshot import SNAPSHOT_FORMAT, Snapshot
-from callscript.spec import RETURN, CaptureSpec, EffectSpec, Outcome
+from callscript.spec import RETURN, EffectSpec, Outcome
 
 log = logging.getLogger("callscript.call")
 log.addFilter(PrivacyFilter())  # a logger's filter runs before any handler, a host's too
