@@ -38,7 +38,6 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [  # static, so linters see the re-exports; a test keeps it equal to _EXPORTS
-    "__version__",
     "Agent",
     "AnswerOption",
     "AnswerRejected",
@@ -67,6 +66,7 @@ __all__ = [  # static, so linters see the re-exports; a test keeps it equal to _
     "Prompt",
     "SnapshotError",
     "SteppingClock",
+    "__version__",
     "builtin_flows",
     "load_flows",
     "placeholder_context",
