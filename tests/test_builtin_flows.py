@@ -111,7 +111,7 @@ def test_network_complaint_main_path(flows: dict[str, Flow], clock: SteppingCloc
     assert lines[3].startswith("请您谅解,由于网络原因影响您正常工作与生活")
     assert call.record().outcome == Outcome.COMPLETED
     record = call.record()
-    assert [f.kind for f in record.follow_ups] == ["network_test", "network_fix"]
+    assert [f.kind for f in record.follow_ups] == ["network_test", "reply_complaint", "network_fix"]
     assert record.follow_ups[0].due == date(2026, 11, 26)  # 3 working days after Monday 23rd
     assert record.complaints[0].text == "滨江区江南大道12层"
 

@@ -126,6 +126,9 @@ class Flow:
     def __repr__(self) -> str:
         return f"<Flow {self.id} v{self.version}: {len(self.steps)} steps>"
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))  # hypothesis and IPython would print every field
+
     def render_step(self, step_id: str, context: CallContext,
                     captured: Mapping[str, Any] | None = None) -> tuple[str, ...]:
         """The agent lines of one step for ``context``, outside any call (previews, printing)."""

@@ -13,11 +13,14 @@ from callscript.rules.wording import DEFAULT_FORBIDDEN
 
 
 class FlowLibrary:
-    """Flow and sub-dialogue files by id; flows are compiled on first use."""
+    """Flow and sub-dialogue files by id; flows are compiled on first use.
 
-    def __init__(self, specs: Iterable[LoadedSpec], forbidden: Iterable[str] = DEFAULT_FORBIDDEN):
+    ``extra_forbidden`` adds a deployment's own forbidden phrases to 你 and 不知道.
+    """
+
+    def __init__(self, specs: Iterable[LoadedSpec], extra_forbidden: Iterable[str] = ()):
         self.specs = index_specs(specs)
-        self.forbidden = tuple(forbidden)
+        self.forbidden = (*DEFAULT_FORBIDDEN, *extra_forbidden)
         self._compiled: dict[str, Flow] = {}
 
     @property
@@ -48,16 +51,19 @@ class FlowLibrary:
 
 
 @cache
-def builtin_library() -> FlowLibrary:
-    return FlowLibrary(builtin_specs())
+def builtin_library(extra_forbidden: tuple[str, ...] = ()) -> FlowLibrary:
+    return FlowLibrary(builtin_specs(), extra_forbidden)
 
 
-def builtin_flows() -> dict[str, Flow]:
-    """The five flows of the seed script, compiled once per process."""
-    return builtin_library().compile_all()
+def builtin_flows(extra_forbidden: Iterable[str] = ()) -> dict[str, Flow]:
+    """The five flows of the seed script, compiled once per process.
+
+    ``extra_forbidden``: a deployment's own forbidden phrases, checked in every agent line.
+    """
+    return builtin_library(tuple(extra_forbidden)).compile_all()
 
 
-def load_flows(*paths: str | Path, forbidden: Iterable[str] = DEFAULT_FORBIDDEN) -> dict[str, Flow]:
+def load_flows(*paths: str | Path, extra_forbidden: Iterable[str] = ()) -> dict[str, Flow]:
     """Compile the flows in ``paths``; they may include the built-in sub-dialogues by id.
 
     A user file whose id equals a built-in one replaces it.
@@ -73,7 +79,7 @@ def load_flows(*paths: str | Path, forbidden: Iterable[str] = DEFAULT_FORBIDDEN)
         raise FlowError(problems)
     user_index = index_specs(user)
     merged = [s for s in builtin_specs() if s.spec.id not in user_index] + user
-    library = FlowLibrary(merged, forbidden)
+    library = FlowLibrary(merged, extra_forbidden)
     flows = {}
     for loaded in user:
         if loaded.spec.kind == "flow":

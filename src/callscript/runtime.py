@@ -143,7 +143,7 @@ class Call:
         self._follow_ups: list[FollowUp] = []
         self._complaints: list[Complaint] = []
         self._escalations: list[Escalation] = []
-        self._outcome: Outcome | None = None  # set by an outcome effect; wins over the step's
+        self._outcome: Outcome | None = None  # set by an outcome effect; see _outcome_at
         self._prompt: Prompt | None = None
 
     # -- creation --------------------------------------------------------------
@@ -245,7 +245,7 @@ class Call:
         if notes is None:
             notes = self._render_lines(step.notes, self.variables)
         return Prompt(step.id, self._path[-1].lines, notes, answers, interruptions,
-                      step.terminal, self._outcome or step.outcome, self.on_hold)
+                      step.terminal, self._outcome_at(step), self.on_hold)
 
     # -- moving ----------------------------------------------------------------
 
@@ -359,7 +359,7 @@ class Call:
                 self._emit("captured", source, (name, value), sensitive=sensitive)
             self._emit("step_entered", dest, dest)
             if step.terminal:
-                self._emit("ended", dest, self._outcome or step.outcome)
+                self._emit("ended", dest, self._outcome_at(step))
 
     # -- effects (called by the machine's on_enter, and at the start step) -----
 
@@ -394,8 +394,19 @@ class Call:
                                   step=step, at=now, reply_due=reply_due, estimated=estimated)
             self._complaints.append(complaint)
             self._emit("complaint", step, complaint)
+            # the reply is on the follow-up list too, so hosts read one list of due dates
+            reply = FollowUp(kind=f"reply_{spec.kind}", due=reply_due, estimated=estimated,
+                             note="3个工作日内答复客户", step=step)
+            self._follow_ups.append(reply)
+            self._emit("follow_up", step, reply)
         elif effect.outcome is not None:
             self._outcome = effect.outcome
+
+    def _outcome_at(self, step: CompiledStep) -> Outcome | None:
+        """An outcome effect says how a completed call completed; any other end wins."""
+        if step.outcome == Outcome.COMPLETED and self._outcome is not None:
+            return self._outcome
+        return step.outcome
 
     def _emit(self, kind: EventKind, step: str, detail: Any, sensitive: bool = False) -> None:
         if not self._listeners:
@@ -442,7 +453,7 @@ class Call:
     def record(self) -> CallRecord:
         """The call's record so far (complete once the call has ended)."""
         step = self.flow.steps[self.state]
-        outcome = (self._outcome or step.outcome) if step.terminal else self._outcome
+        outcome = self._outcome_at(step) if step.terminal else self._outcome
         return CallRecord(
             call_id=self.call_id, flow_id=self.flow.id, flow_version=self.flow.version,
             agent_id=self.context.agent.id, customer_ref=self.context.customer.reference,

@@ -97,7 +97,8 @@ class EffectSpec(_Spec):
     follow_up: FollowUpSpec | None = None
     escalate: EscalationSpec | None = None
     complaint: ComplaintSpec | None = None
-    outcome: Outcome | None = Field(None, description="Overrides the terminal step's outcome")
+    outcome: Outcome | None = Field(
+        None, description="How the call completed: replaces `completed` at the end")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Self:
