@@ -39,6 +39,7 @@ class Line:
 
     source: str
     template: Template | None  # None: the line is plain text
+    file_line: int | None = None  # where the line is written, for reports
 
     def render(self, variables: Mapping[str, Any]) -> str:
         return self.source if self.template is None else render(self.template, variables)
@@ -68,6 +69,7 @@ class CompiledAnswer:
     guard: Guard | None
     captures: tuple[CaptureSpec, ...]  # the step's, then the answer's own
     effects: tuple[EffectSpec, ...]
+    line: int | None  # where the answer is written, for reports
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,8 +254,9 @@ class _Compiler:
              capture_names: set[str], spoken: bool = True) -> Line | None:
         for phrase in forbidden_in(source, self.forbidden) if spoken else ():
             self.fail(unit, loc, f"agent line contains the forbidden phrase {phrase!r}")
+        file_line = unit.source.line(loc)
         if not has_template_syntax(source):
-            return Line(source.removesuffix("\n"), None)
+            return Line(source.removesuffix("\n"), None, file_line)
         try:
             template, reads = parse_line(source)
         except TemplateProblem as err:
@@ -261,8 +264,8 @@ class _Compiler:
             return None
         self.check_reads(unit, loc, reads, declared, capture_names, "line")
         if not reads.paths:  # template syntax, but nothing read: render once now
-            return Line(render(template, {}), None)
-        return Line(source, template)
+            return Line(render(template, {}), None, file_line)
+        return Line(source, template, file_line)
 
     # -- the whole flow --------------------------------------------------------
 
@@ -351,10 +354,12 @@ class _Compiler:
         for name in sorted({n for n in names if names.count(n) > 1}):
             self.fail(unit, (*loc, "capture"), f"capture {name!r} is declared twice for this answer")
         return CompiledAnswer(answer.id, answer.label, target, return_to, guard,
-                              (*step.capture, *answer.capture), tuple(answer.effects))
+                              (*step.capture, *answer.capture), tuple(answer.effects),
+                              unit.source.line(loc))
 
     def check_graph(self, steps: Mapping[str, CompiledStep],
-                    interruptions: Mapping[str, Interruption]) -> None:
+                    interruptions: Mapping[str, Interruption]) -> set[str]:
+        """Refuse dead and trapped steps; return the steps this flow can reach."""
         edges: dict[str, set[str]] = {sid: set() for sid in steps}
         for sid, step in steps.items():
             for answer in step.answers.values():
@@ -362,33 +367,43 @@ class _Compiler:
                     edges[sid].add(answer.target)
                 if answer.return_to:
                     edges[sid].add(answer.return_to)
-        roots = [self.flow.spec.start] + [i.start for i in interruptions.values()]
-        roots += [f"{u.prefix}{u.spec.start}" for u in self.units.values() if u.prefix]
-        seen: set[str] = set()
-        stack = [r for r in roots if r in steps]
-        while stack:
-            sid = stack.pop()
-            if sid not in seen:
-                seen.add(sid)
-                stack.extend(edges[sid])
-        # a way out: reaching a terminal step, or returning to the step that called
-        way_out = {sid for sid, s in steps.items()
-                   if s.terminal or any(a.target == RETURN for a in s.answers.values())}
+
+        def reachable(roots: Iterable[str], within: str | None = None) -> set[str]:
+            seen: set[str] = set()
+            stack = [r for r in roots if r in steps]
+            while stack:
+                sid = stack.pop()
+                if sid not in seen and (within is None or _prefix(sid) == within):
+                    seen.add(sid)
+                    stack.extend(edges[sid])
+            return seen
+
+        # Dead code in a file: steps neither its start nor any other file leads to.
+        entered = {t for sid, out in edges.items() for t in out if _prefix(t) != _prefix(sid)}
+        for unit in self.units.values():
+            roots = [f"{unit.prefix}{unit.spec.start}",
+                     *(t for t in entered if _prefix(t) == unit.prefix)]
+            alive = reachable(roots, within=unit.prefix)
+            for local in unit.spec.steps:
+                if f"{unit.prefix}{local}" not in alive:
+                    self.fail(unit, ("steps", local), f"step {local!r} is unreachable")
+        used = reachable([self.flow.spec.start, *(i.start for i in interruptions.values())])
+        # A way out: reaching a terminal step, or returning to the step that called.
+        way_out = {sid for sid in used if steps[sid].terminal
+                   or any(a.target == RETURN for a in steps[sid].answers.values())}
         changed = True
         while changed:
             changed = False
-            for sid in steps:
-                if sid not in way_out and edges[sid] & way_out:
+            for sid in used - way_out:
+                if edges[sid] & way_out:
                     way_out.add(sid)
                     changed = True
-        for sid in steps:
-            unit = self.units[sid.split(".", 1)[0] if "." in sid else ""]
-            local = sid.split(".", 1)[1] if "." in sid else sid
-            if sid not in seen:
-                self.fail(unit, ("steps", local), f"step {local!r} is unreachable")
-            elif sid not in way_out:
-                self.fail(unit, ("steps", local),
-                          f"step {local!r} has no way out: no path from it reaches an end")
+        for sid in sorted(used - way_out, key=list(steps).index):
+            unit = self.units[_prefix(sid).rstrip(".")]
+            local = sid.removeprefix(unit.prefix)
+            self.fail(unit, ("steps", local),
+                      f"step {local!r} has no way out: no path from it reaches an end")
+        return used
 
     def compile(self) -> Flow:
         self.collect_units()
@@ -423,10 +438,13 @@ class _Compiler:
                 self.check_effects(unit, step_id, step, captures)
                 steps[f"{unit.prefix}{step_id}"] = self.compile_step(
                     unit, step_id, step, declared, capture_names)
-        if not self.problems:
-            self.check_graph(steps, interruptions)
+        used = self.check_graph(steps, interruptions) if not self.problems else set()
         if self.problems:
             raise FlowError(self.problems)
+        # Only what this flow can reach: a shared file may hold steps other flows use.
+        steps = {sid: step for sid, step in steps.items() if sid in used}
+        captures = {c.name: c for step in steps.values() for a in step.answers.values()
+                    for c in a.captures}
         return Flow(
             id=spec.id, version=spec.version, title=spec.title, purpose=spec.purpose,
             start=spec.start, steps=steps, interruptions=interruptions,
@@ -437,6 +455,11 @@ class _Compiler:
             files=tuple(u.source.file for u in self.units.values()),
             machine=build_machine(spec.start, steps, interruptions),
         )
+
+
+def _prefix(step_id: str) -> str:
+    """ "busy." for "busy.ask_time", "" for a step of the flow's own file."""
+    return step_id.split(".", 1)[0] + "." if "." in step_id else ""
 
 
 def _static(lines: list[Line]) -> tuple[str, ...] | None:

@@ -49,6 +49,10 @@ MAX_INTERRUPTION_DEPTH = 4
 HOLD = "hold"  # the built-in hold sub-dialogue: wait -> back | too_long
 HOLD_WAIT_STEP = "hold.wait"
 
+# Testing hooks (coverage, the pytest plugin): called with every call started or
+# restored. Empty in production, so a call pays one falsy check.
+call_observers: list[Callable[[Call], None]] = []
+
 Clock = Callable[[], datetime]
 IdFactory = Callable[[], str]
 EventKind = Literal["step_entered", "captured", "follow_up", "escalated", "complaint", "ended"]
@@ -164,6 +168,8 @@ class Call:
         if step.effects:
             call.apply_effects(step.effects, step.id)
         log.debug("call %s started %s v%d", call.call_id, flow.id, flow.version)
+        for observe in call_observers:
+            observe(call)
         return call
 
     @classmethod
@@ -210,6 +216,8 @@ class Call:
         call._escalations = list(snap.escalations)
         call._outcome = snap.outcome
         call.ended_at = snap.ended_at
+        for observe in call_observers:
+            observe(call)
         return call
 
     # -- reading ---------------------------------------------------------------
@@ -221,6 +229,17 @@ class Call:
     @property
     def ended(self) -> bool:
         return self.flow.steps[self.state].terminal
+
+    @property
+    def outcome(self) -> Outcome | None:
+        """The outcome once ended; before that, the one an outcome effect has set, if any."""
+        step = self.flow.steps[self.state]
+        return self._outcome_at(step) if step.terminal else self._outcome
+
+    @property
+    def return_stack(self) -> tuple[str, ...]:
+        """Steps the call returns to when the current sub-dialogues end, innermost last."""
+        return tuple(self._stack)
 
     @property
     def on_hold(self) -> bool:
@@ -453,11 +472,10 @@ class Call:
     def record(self) -> CallRecord:
         """The call's record so far (complete once the call has ended)."""
         step = self.flow.steps[self.state]
-        outcome = self._outcome_at(step) if step.terminal else self._outcome
         return CallRecord(
             call_id=self.call_id, flow_id=self.flow.id, flow_version=self.flow.version,
             agent_id=self.context.agent.id, customer_ref=self.context.customer.reference,
-            started_at=self.started_at, ended_at=self.ended_at, outcome=outcome,
+            started_at=self.started_at, ended_at=self.ended_at, outcome=self.outcome,
             path=self._path_entries(), captures=_json_captures(self.captured),
             sensitive_fields=sorted(n for n, c in self.flow.captures.items() if c.sensitive),
             follow_ups=list(self._follow_ups), complaints=list(self._complaints),
