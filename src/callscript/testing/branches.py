@@ -52,7 +52,7 @@ def _ifs_in(body: Iterator[nodes.Node] | tuple[nodes.Node, ...], prefix: tuple[i
                            for i, branch in enumerate(chain))
             else_line = node.else_[0].lineno if node.else_ else chain[-1].lineno
             found.append(_If(
-                position, tuple(_truth(b.test) for b in chain),
+                position, tuple(_truth(cast(nodes.Expr, b.test)) for b in chain),
                 (*(b.lineno for b in chain), else_line),
                 (*(tuple(b.body) for b in chain), tuple(node.else_)),
                 (*labels, "else" if node.else_ else "(no else)"),
