@@ -11,6 +11,8 @@ from hypothesis import HealthCheck, settings
 from callscript import Flow, SteppingClock, builtin_flows
 from callscript.rules.calendar import CHINA
 
+pytest_plugins = ["pytester"]
+
 settings.register_profile(
     "callscript", max_examples=60, deadline=None,
     suppress_health_check=[HealthCheck.too_slow],

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import random
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import callscript
 from callscript import (
     AnswerRejected,
     Call,
@@ -49,7 +51,9 @@ def test_a_deployment_adds_forbidden_phrases() -> None:
     with pytest.raises(FlowError) as caught:
         builtin_flows(extra_forbidden=["免费"])
     problems = {(p.file, p.line, p.message) for p in caught.value.problems}
-    assert ("callscript/flows/first_visit.yaml", 31,
+    source = (Path(callscript.__file__).parent / "flows" / "first_visit.yaml").read_text("utf-8")
+    line = next(n for n, text in enumerate(source.splitlines(), 1) if "通话是免费的" in text)
+    assert ("callscript/flows/first_visit.yaml", line,
             "agent line contains the forbidden phrase '免费'") in problems
     assert any(p[0] == "callscript/flows/zero_usage.yaml" for p in problems)
 

@@ -122,6 +122,7 @@ class Flow:
     applies_reason: str
     captures: Mapping[str, CaptureSpec]
     migrations: Mapping[int, Mapping[str, str]]
+    milestones: tuple[frozenset[str], ...]
     files: tuple[str, ...]
     machine: Machine = field(repr=False, compare=False)
 
@@ -438,6 +439,9 @@ class _Compiler:
                 self.check_effects(unit, step_id, step, captures)
                 steps[f"{unit.prefix}{step_id}"] = self.compile_step(
                     unit, step_id, step, declared, capture_names)
+        milestones = tuple(
+            frozenset(self.resolve(root, ("milestones", i, j), target) or "" for j, target in
+                      enumerate(group)) for i, group in enumerate(spec.milestones))
         used = self.check_graph(steps, interruptions) if not self.problems else set()
         if self.problems:
             raise FlowError(self.problems)
@@ -452,6 +456,7 @@ class _Compiler:
             required_context=frozenset(required), optional_context=frozenset(optional),
             applies_when=applies, applies_reason=spec.applies_reason, captures=captures,
             migrations={m.from_version: dict(m.rename_steps) for m in spec.migrations},
+            milestones=milestones,
             files=tuple(u.source.file for u in self.units.values()),
             machine=build_machine(spec.start, steps, interruptions),
         )

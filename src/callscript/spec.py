@@ -184,6 +184,10 @@ class FlowSpec(_Spec):
         default_factory=list, description="Sub-dialogues raisable from any in-call step"
     )
     migrations: list[MigrationSpec] = Field(default_factory=list)
+    milestones: list[list[Target]] = Field(
+        default_factory=list,
+        description="Steps every completed call passes, in this order; each entry lists "
+                    "alternatives (e.g. the identity check, then the closing)")
     steps: dict[Identifier, StepSpec] = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -211,13 +211,13 @@ def _flow_html(fc: FlowCoverage) -> str:
     counts = fc.counts()
     summary = " · ".join(f"{k}s {c}/{t}" for k, (c, t) in counts.items())
     parts = [f'<section class="flow"><h2>{e(fc.flow.title)} <code>{e(fc.flow.id)}</code></h2>',
-             f"<p class=summary>{e(summary)}</p>"]
+             f'<p class="summary">{e(summary)}</p>']
     for step in fc.flow.steps.values():
         hit = by_key.get(("step", step.id), 0)
         parts.append(f'<div class="step {_mark(hit)}"><h3><code>{e(step.id)}</code> '
                      f'<small>{e(step.file)}:{step.line} · {hit}×</small></h3>')
         for index, line in enumerate(step.lines):
-            parts.append(f"<p class=say>{e(line.source)}</p>")
+            parts.append(f'<p class="say">{e(line.source)}</p>')
             if line.template is not None:
                 for arm in arms(line.source):
                     n = by_key.get(("arm", _arm_key(step.id, index, arm.branch, arm.index,

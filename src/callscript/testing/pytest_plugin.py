@@ -1,0 +1,138 @@
+"""pytest plugin (registered by entry point): flow coverage and path-cover test cases.
+
+    pytest --callscript-cov                              # table of flow coverage at the end
+    pytest --callscript-cov-report=html:flowcov.html --callscript-cov-report=json:flowcov.json
+    pytest --callscript-cov-fail-under=90                # fail the run under 90 %
+
+Files named ``*.cases.yaml`` (written by ``callscript cover``) are collected: each
+case replays its moves and checks the steps visited and the outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+CASES_SUFFIX = ".cases.yaml"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("callscript", "callscript flow coverage")
+    group.addoption("--callscript-cov", action="store_true", default=False,
+                    help="measure flow coverage of every call the tests make")
+    group.addoption("--callscript-cov-report", action="append", default=[],
+                    metavar="TYPE[:PATH]",
+                    help="term (default), json:PATH or html:PATH; may be repeated")
+    group.addoption("--callscript-cov-fail-under", type=float, default=None, metavar="PERCENT",
+                    help="fail the run if total flow coverage is below PERCENT")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    wanted = (config.getoption("callscript_cov") or config.getoption("callscript_cov_report")
+              or config.getoption("callscript_cov_fail_under") is not None)
+    if wanted:
+        config.pluginmanager.register(_CoveragePlugin(config), "callscript-coverage")
+
+
+class _CoveragePlugin:
+    def __init__(self, config: pytest.Config) -> None:
+        from callscript.testing.coverage import Coverage
+
+        self.config = config
+        self.coverage = Coverage()
+        self._collecting = self.coverage.collecting()
+        self._collecting.__enter__()
+        self.percent = 100.0
+        self.fail_under: float | None = config.getoption("callscript_cov_fail_under")
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        self._collecting.__exit__(None, None, None)
+        self.percent = self.coverage.percent()
+        for report in self.config.getoption("callscript_cov_report"):
+            kind, _, path = report.partition(":")
+            if kind == "json" and path:
+                import json
+
+                Path(path).write_text(json.dumps(self.coverage.to_json(), ensure_ascii=False,
+                                                 indent=2), encoding="utf-8")
+            elif kind == "html" and path:
+                Path(path).write_text(self.coverage.to_html(), encoding="utf-8")
+            elif kind != "term":
+                raise pytest.UsageError(f"--callscript-cov-report: unknown report {report!r}; "
+                                        "use term, json:PATH or html:PATH")
+        if self.fail_under is not None and self.percent < self.fail_under:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        terminalreporter.write_sep("-", "callscript flow coverage")
+        terminalreporter.write(self.coverage.to_text(show_missed=False))
+        if self.fail_under is not None and self.percent < self.fail_under:
+            terminalreporter.write_line(
+                f"FAIL Required flow coverage of {self.fail_under:g}% not reached. "
+                f"Total flow coverage: {self.percent:.2f}%", red=True)
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.File | None:
+    if file_path.name.endswith(CASES_SUFFIX):
+        cases: pytest.File = CasesFile.from_parent(parent, path=file_path)
+        return cases
+    return None
+
+
+class CaseFailed(Exception):
+    """A replayed case did not go where its file says."""
+
+
+class CasesFile(pytest.File):
+    def collect(self) -> Iterator[pytest.Item]:
+        from callscript.library import builtin_flows, load_flows
+
+        data = yaml.safe_load(self.path.read_text(encoding="utf-8"))
+        flow_file = data.get("flow_file")
+        flows = load_flows(self.path.parent / flow_file) if flow_file else builtin_flows()
+        flow = flows[data["flow"]]
+        for case in data["cases"]:
+            yield CaseItem.from_parent(self, name=case["name"], flow=flow,
+                                       version=data["version"], context=data["context"],
+                                       case=case)
+
+
+class CaseItem(pytest.Item):
+    def __init__(self, *, flow: Any, version: int, context: dict[str, Any],
+                 case: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.flow, self.version, self.context, self.case = flow, version, context, case
+
+    def runtest(self) -> None:
+        from callscript.testing.paths import replay_case
+        from callscript.testing.walk import Move
+
+        if self.version != self.flow.version:
+            raise CaseFailed(f"cases were written for {self.flow.id} v{self.version}; the flow "
+                             f"is v{self.flow.version}: regenerate them with callscript cover")
+        moves = [Move("answer", move["answer"], move.get("captures", {})) if "answer" in move
+                 else Move("interrupt", move["interrupt"]) for move in self.case["moves"]]
+        record = replay_case(self.flow, self.context, moves).record()
+        steps = [entry.step for entry in record.path]
+        expect = self.case["expect"]
+        if steps != expect["steps"]:
+            diverged = next((i for i, (a, b) in enumerate(zip(steps, expect["steps"], strict=False))
+                             if a != b), min(len(steps), len(expect["steps"])))
+            raise CaseFailed(f"went through {steps[diverged:diverged + 3]} at move {diverged}, "
+                             f"expected {expect['steps'][diverged:diverged + 3]}")
+        outcome = record.outcome.value if record.outcome else None
+        if outcome != expect["outcome"]:
+            raise CaseFailed(f"ended {outcome}, expected {expect['outcome']}")
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
+                     style: Any = None) -> str:
+        if isinstance(excinfo.value, CaseFailed):
+            return f"{self.path}: {self.name}: {excinfo.value}"
+        return str(super().repr_failure(excinfo, style=style))
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, self.name
