@@ -39,7 +39,7 @@ from callscript.errors import (
 from callscript.privacy import PrivacyFilter, mask
 from callscript.record import CallRecord, Complaint, Escalation, FollowUp, PathEntry
 from callscript.rules.calendar import add_working_days, local_date
-from callscript.snapshot import SNAPSHOT_FORMAT, Snapshot
+from callscript.snapshot import SNAPSHOT_FORMAT, snapshot_adapter
 from callscript.spec import RETURN, EffectSpec, Outcome
 
 log = logging.getLogger("callscript.call")
@@ -179,17 +179,17 @@ class Call:
         """Continue a call from ``snapshot()``. Entry effects are not run again."""
         try:
             data = json.loads(snapshot) if isinstance(snapshot, str) else snapshot
-            snap = Snapshot.model_validate(data)
+            snap = snapshot_adapter().validate_python(data)
         except (ValueError, ValidationError) as err:
             where = ""
             if isinstance(err, ValidationError):
                 where = ", ".join(sorted({".".join(str(p) for p in e["loc"]) for e in err.errors()}))
                 where = f" (at {where})"
             raise SnapshotError(f"not a valid callscript snapshot{where}") from None
-        rename = _migration(flow, snap.flow, snap.version)
+        rename = _migration(flow, snap["flow"], snap["version"])
         checked = _check_context(flow, context)
-        call = cls(flow, checked, call_id=snap.call_id, started_at=snap.started_at, clock=clock,
-                   listeners=listeners)
+        call = cls(flow, checked, call_id=snap["call_id"], started_at=snap["started_at"],
+                   clock=clock, listeners=listeners)
 
         def step_id(old: str) -> str:
             new = rename.get(old, old)
@@ -198,24 +198,27 @@ class Call:
                                     f"v{flow.version} does not have")
             return new
 
-        for item in snap.path:
-            entry = _Entry(step_id(item.step), tuple(item.lines), item.at)
-            entry.answer, entry.interruption = item.answer, item.interruption
-            try:
-                entry.captures = {k: from_json(flow.captures[k], v) for k, v in item.captures.items()}
-            except (KeyError, ValidationError):
-                raise SnapshotError(f"snapshot has an invalid capture at step {item.step!r}") from None
-            call.captured.update(entry.captures)
+        for item in snap["path"]:
+            entry = _Entry(step_id(item["step"]), tuple(item["lines"]), item["at"])
+            entry.answer, entry.interruption = item["answer"], item["interruption"]
+            if item["captures"]:
+                try:
+                    entry.captures = {k: from_json(flow.captures[k], v)
+                                      for k, v in item["captures"].items()}
+                except (KeyError, ValidationError):
+                    raise SnapshotError("snapshot has an invalid capture at step "
+                                        f"{item['step']!r}") from None
+                call.captured.update(entry.captures)
             call._path.append(entry)
-        call.state = step_id(snap.step)
+        call.state = step_id(snap["step"])
         if not call._path or call._path[-1].step != call.state:
             raise SnapshotError("snapshot's path does not end at its step")
-        call._stack = [step_id(s) for s in snap.stack]
-        call._follow_ups = list(snap.follow_ups)
-        call._complaints = list(snap.complaints)
-        call._escalations = list(snap.escalations)
-        call._outcome = snap.outcome
-        call.ended_at = snap.ended_at
+        call._stack = [step_id(s) for s in snap["stack"]]
+        call._follow_ups = snap["follow_ups"]
+        call._complaints = snap["complaints"]
+        call._escalations = snap["escalations"]
+        call._outcome = snap["outcome"]
+        call.ended_at = snap["ended_at"]
         for observe in call_observers:
             observe(call)
         return call
@@ -458,8 +461,8 @@ class Call:
             "step": self.state,
             "stack": list(self._stack),
             "outcome": self._outcome,
-            "path": [
-                {"step": e.step, "lines": list(e.lines), "at": e.at.isoformat(),
+            "path": [  # lines stay tuples: JSON arrays, and shared, not copied
+                {"step": e.step, "lines": e.lines, "at": e.at.isoformat(),
                  "answer": e.answer, "interruption": e.interruption,
                  "captures": _json_captures(e.captures)}
                 for e in self._path
@@ -489,6 +492,8 @@ class Call:
 
 
 def _json_captures(captures: Mapping[str, Any]) -> dict[str, Any]:
+    if not captures:
+        return {}
     return {name: to_json(value) for name, value in captures.items()}
 
 
