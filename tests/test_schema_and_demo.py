@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from callscript.__main__ import main
+from callscript.cli import main
 from callscript.demo import SAMPLES, run_demo
 from callscript.spec import json_schema
 

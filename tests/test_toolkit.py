@@ -11,7 +11,7 @@ from xml.etree import ElementTree
 import pytest
 
 from callscript import Call, Flow, builtin_flows, load_flows
-from callscript.__main__ import main
+from callscript.cli import main
 from callscript.runtime import call_observers
 from callscript.testing import random_walk, sample_context
 from callscript.testing.coverage import Coverage

@@ -1,0 +1,251 @@
+"""The callscript command line.
+
+Exit codes: 0 success; 1 ``check`` found problems; 2 a usage or input error
+(missing file, unknown flow, invalid flow file, context or snapshot);
+130 a rehearsal interrupted with Ctrl-C (its snapshot is saved).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from callscript import __version__
+from callscript.cli.errors import INTERRUPTED, PROBLEMS, USAGE, fail, user_errors
+from callscript.cli.sources import flows_from, pick_flow, read_context, read_data, sample_for
+
+app = typer.Typer(
+    name="callscript", no_args_is_help=True, add_completion=False,
+    pretty_exceptions_enable=False, rich_markup_mode=None,
+    help="Telephone callback scripts as state machines: run, rehearse, check, print.",
+)
+record_app = typer.Typer(no_args_is_help=True, help="Work with call records.")
+app.add_typer(record_app, name="record")
+
+FlowFiles = Annotated[list[Path] | None, typer.Option(
+    "--flow-file", "-f", help="a flow or sub-dialogue YAML file (repeatable)")]
+AsJson = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
+
+
+def _out() -> Console:
+    return Console(highlight=False, soft_wrap=True)
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"callscript {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="print the version and exit")] = False,
+         ) -> None:
+    """callscript: callback scripts as state machines."""
+
+
+@app.command("flows")
+def flows_command(files: Annotated[list[Path] | None, typer.Argument(
+        help="flow files to list beside the built-in flows")] = None,
+                  as_json: AsJson = False) -> None:
+    """List the built-in flows and those of the given files."""
+    from callscript.cli.views import flows_json, flows_table
+
+    with user_errors():
+        flows = flows_from(files)
+    if as_json:
+        _print_json(flows_json(flows))
+    else:
+        _out().print(flows_table(flows))
+
+
+@app.command("show")
+def show_command(flow: Annotated[str, typer.Argument(help="flow id")],
+                 flow_file: FlowFiles = None, as_json: AsJson = False) -> None:
+    """Show a flow's steps, lines, answers and where they lead."""
+    from callscript.cli.views import flow_json, show_flow
+
+    with user_errors():
+        compiled = pick_flow(flow, flow_file)
+    if as_json:
+        _print_json(flow_json(compiled))
+    else:
+        show_flow(_out(), compiled)
+
+
+@app.command("rehearse")
+def rehearse_command(
+    flow: Annotated[str | None, typer.Argument(help="flow id (not needed with --resume)")] = None,
+    context: Annotated[Path | None, typer.Option(help="YAML or JSON file with the context")] = None,
+    sample: Annotated[bool, typer.Option(help="use a sample customer")] = False,
+    flow_file: FlowFiles = None,
+    resume: Annotated[Path | None, typer.Option(help="continue a saved rehearsal")] = None,
+    snapshot: Annotated[Path | None, typer.Option(
+        help="where s and Ctrl-C save (default: callscript-CALLID.rehearsal.json)")] = None,
+    record: Annotated[Path | None, typer.Option(
+        help="where the record goes at the end (default: callscript-CALLID.record.json)")] = None,
+) -> None:
+    """Rehearse a call interactively: lines, answers, captures, interruptions, hold."""
+    from callscript.cli.rehearse import Rehearsal, Source, read_rehearsal
+    from callscript.runtime import Call
+
+    with user_errors():
+        saved = read_rehearsal(resume) if resume else None
+        flow_id = flow or (saved["flow"] if saved else None)
+        if flow_id is None:
+            raise fail("give a FLOW, or --resume a saved rehearsal")
+        files = [Path(f) for f in saved["flow_files"]] if saved and not flow_file else flow_file
+        compiled = pick_flow(flow_id, files)
+        context_file = context or (Path(saved["context_file"]) if saved and saved["context_file"]
+                                   else None)
+        use_sample = sample or bool(saved and saved["sample"] and not context)
+        if context_file is None and not use_sample:
+            raise fail("give --context FILE or --sample")
+        ctx = read_context(context_file) if context_file else sample_for(compiled)
+        call = (Call.restore(compiled, saved["snapshot"], ctx) if saved
+                else Call.start(compiled, ctx))
+    source = Source(flow_id, [str(f) for f in files or []],
+                    str(context_file) if context_file else None, use_sample)
+    rehearsal = Rehearsal(call, source, Console(highlight=False),
+                          snapshot or resume or Path(f"callscript-{call.call_id}.rehearsal.json"),
+                          record or Path(f"callscript-{call.call_id}.record.json"))
+    try:
+        rehearsal.run()
+    except (KeyboardInterrupt, EOFError):
+        print(file=sys.stderr)
+        rehearsal.save()
+        raise typer.Exit(INTERRUPTED) from None
+
+
+@app.command("demo")
+def demo_command(as_json: AsJson = False) -> None:
+    """Run one scripted sample call through each built-in flow."""
+    from callscript.demo import run_demo
+
+    run_demo(sys.stdout, as_json=as_json)
+
+
+@app.command("check")
+def check_command(
+    files: Annotated[list[Path], typer.Argument(help="flow and sub-dialogue YAML files")],
+    calls: Annotated[int, typer.Option(help="random calls to explore per flow (0: only validate)")]
+    = 200,
+    seed: Annotated[int, typer.Option(help="seed of the random calls")] = 0,
+    as_json: AsJson = False,
+) -> None:
+    """Validate, compile and explore flow files; print each problem as file:line."""
+    from callscript.errors import FlowError
+    from callscript.library import load_flows
+
+    try:
+        flows = load_flows(*files)
+    except FlowError as err:
+        if as_json:
+            _print_json([{"file": p.file, "line": p.line, "where": p.where, "message": p.message}
+                         for p in err.problems])
+        for problem in err.problems:
+            print(problem, file=sys.stderr)
+        raise typer.Exit(PROBLEMS) from None
+    results = []
+    for flow in flows.values():
+        violations = []
+        if calls > 0:
+            from callscript.testing.properties import check_flow
+
+            violations = check_flow(flow, calls=calls, seed=seed)
+        for violation in violations:
+            print(violation, file=sys.stderr)
+        results.append({"flow": flow.id, "version": flow.version, "steps": len(flow.steps),
+                        "calls": calls, "problems": [str(v) for v in violations]})
+        if not as_json:
+            explored = f", {calls} calls explored" if calls > 0 else ""
+            state = "problems" if violations else "ok"
+            print(f"{state}: {flow.id} v{flow.version} ({len(flow.steps)} steps{explored})")
+    if as_json:
+        _print_json(results)
+    if any(r["problems"] for r in results):
+        raise typer.Exit(PROBLEMS)
+
+
+@app.command("cover")
+def cover_command(
+    flow: Annotated[str, typer.Argument(help="flow id")],
+    context: Annotated[Path, typer.Option(help="YAML or JSON file with the call context")],
+    flow_file: FlowFiles = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="default: stdout")] = None,
+) -> None:
+    """Write path-cover test cases (*.cases.yaml) that take every answer."""
+    from callscript.testing.paths import path_cover
+
+    with user_errors():
+        compiled = pick_flow(flow, flow_file)
+        cover = path_cover(compiled, read_context(context))
+    relative = None
+    if flow_file:
+        relative = os.path.relpath(flow_file[-1], (output.parent if output else Path.cwd()))
+    text = cover.to_yaml(relative)
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    for label in cover.uncoverable:
+        print(f"not coverable with this context: {' '.join(label)}", file=sys.stderr)
+
+
+@app.command("schema")
+def schema_command(output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="default: stdout")] = None) -> None:
+    """Print the JSON Schema of the flow file format."""
+    from callscript.spec import json_schema
+
+    text = json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n"
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+@record_app.command("show")
+def record_show_command(
+    file: Annotated[Path, typer.Argument(help="a record JSON file")],
+    show_personal_data: Annotated[bool, typer.Option(
+        help="show phone numbers, addresses and birthdays unmasked")] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Pretty-print a call record, redacted unless asked otherwise."""
+    from callscript.cli.views import show_record
+    from callscript.record import CallRecord
+
+    with user_errors():
+        try:
+            record = CallRecord.model_validate(read_data(file))
+        except Exception as err:  # pydantic's message would echo personal data
+            if isinstance(err, OSError):
+                raise
+            raise fail(f"{file} is not a callscript record") from None
+    shown = record if show_personal_data else record.redacted()
+    if as_json:
+        sys.stdout.write(shown.model_dump_json(indent=2) + "\n")
+    else:
+        show_record(_out(), shown)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the exit code (documented in the module docstring)."""
+    try:
+        app(args=list(argv) if argv is not None else None, prog_name="callscript")
+    except SystemExit as done:  # typer's standalone mode always ends here
+        code = done.code
+        return code if isinstance(code, int) else (0 if code is None else USAGE)
+    return 0

@@ -1,0 +1,41 @@
+"""How the CLI reports a user's mistake: one line on stderr, a documented exit code."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+import yaml
+
+from callscript.errors import CallscriptError, FlowError
+
+OK = 0
+PROBLEMS = 1  # check found problems in the flows
+USAGE = 2  # bad input: missing file, unknown flow, invalid flow file or context
+INTERRUPTED = 130  # Ctrl-C during a rehearsal (the snapshot is saved)
+
+
+def fail(message: str, code: int = USAGE) -> typer.Exit:
+    print(f"callscript: error: {message}", file=sys.stderr)
+    return typer.Exit(code)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the errors a user can cause into one clear line and exit code 2."""
+    try:
+        yield
+    except FlowError as err:
+        for problem in err.problems:
+            print(problem, file=sys.stderr)
+        raise typer.Exit(USAGE) from None
+    except CallscriptError as err:
+        raise fail(str(err)) from None
+    except KeyError as err:
+        raise fail(str(err.args[0]) if err.args else "unknown name") from None
+    except FileNotFoundError as err:
+        raise fail(f"no such file: {err.filename}") from None
+    except (OSError, yaml.YAMLError, ValueError) as err:
+        raise fail(str(err).splitlines()[0] if str(err) else type(err).__name__) from None

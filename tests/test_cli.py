@@ -1,0 +1,215 @@
+"""The callscript command: a real pseudo-terminal for the rehearsal, exit codes and stderr."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from .conftest import FIXTURES
+
+CLI = [sys.executable, "-m", "callscript"]
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120)
+
+
+def rehearse(*args: str) -> pexpect.spawn:
+    # a plain terminal (no colour codes inside the text we match), wide enough not to wrap
+    env = dict(os.environ, TERM="dumb", COLUMNS="250")
+    return pexpect.spawn(sys.executable, ["-m", "callscript", "rehearse", *args],
+                         encoding="utf-8", timeout=20, dimensions=(50, 250), env=env)
+
+
+def answer(child: pexpect.spawn, *choices: str) -> None:
+    for choice in choices:
+        child.expect("> ")
+        child.sendline(choice)
+
+
+def finish_first_visit(child: pexpect.spawn, address_typo: bool = False) -> None:
+    answer(child, "1")  # the customer answers the phone
+    child.expect("您好,您是王先生吗?")
+    answer(child, "1", "1", "1")  # confirmed, agrees, feedback ...
+    child.expect("客户反映的手机及网络使用情况")
+    child.sendline("地下车库信号不好")
+    answer(child, "2", "1")  # no questions; gives address
+    child.expect("详细地址")
+    child.sendline("杭州市西湖区文三路100号")
+    child.expect("住宅电话")
+    if address_typo:
+        child.sendline("call me")
+        child.expect("must be a phone number")
+        child.expect("住宅电话")
+    child.sendline("0571-87650000")
+    answer(child, "2", "2", "1", "1")  # declines work, birthday; no callbacks; next
+
+
+def test_a_whole_first_visit_writes_its_record(tmp_path: Path) -> None:
+    record = tmp_path / "record.json"
+    child = rehearse("first_visit", "--sample", "--record", str(record))
+    child.expect("提前调出客户资料")  # the first step is preparation: notes, no line yet
+    finish_first_visit(child, address_typo=True)
+    child.expect("call ended")
+    child.expect("outcome: completed")
+    child.expect("address: 杭州\\*\\*\\*\\*")  # the summary is redacted
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    data = json.loads(record.read_text("utf-8"))
+    assert data["outcome"] == "completed" and data["waited_for_customer_hangup"]
+    assert data["captures"]["address"] == "杭州市西湖区文三路100号"  # the CRM record is whole
+    assert data["captures"]["home_phone"] == "0571-87650000"
+    assert data["path"][-1]["lines"][-1] == "再见"
+
+
+def test_an_interruption_returns_to_the_step_left(tmp_path: Path) -> None:
+    child = rehearse("first_visit", "--sample", "--record", str(tmp_path / "r.json"))
+    answer(child, "1", "confirmed")
+    child.expect("首次回访 · introduce")
+    answer(child, "i3")  # 客户对个人信息很敏感
+    child.expect("首次回访 · wary.vip_card")
+    answer(child, "1")
+    child.expect("首次回访 · introduce")
+    child.expect("请问能占用您几分钟时间吗")
+    child.sendcontrol("c")
+    child.expect(pexpect.EOF)
+    child.close()
+
+
+def test_hold_shows_a_timer_and_resumes(tmp_path: Path) -> None:
+    child = rehearse("second_visit", "--sample", "--record", str(tmp_path / "r.json"))
+    answer(child, "h")
+    child.expect("请您稍等一下")
+    child.expect(r"on hold 00:0\d \(limit 3:00\)")
+    child.sendline("")
+    child.expect("二次回访 · greet")
+    child.sendcontrol("c")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+
+
+def test_ctrl_c_saves_and_resume_finishes_the_same_call(tmp_path: Path) -> None:
+    whole = tmp_path / "whole.json"
+    child = rehearse("first_visit", "--sample", "--record", str(whole))
+    finish_first_visit(child)
+    child.expect(pexpect.EOF)
+
+    saved, resumed = tmp_path / "saved.json", tmp_path / "resumed.json"
+    child = rehearse("first_visit", "--sample", "--snapshot", str(saved), "--record", str(resumed))
+    answer(child, "1", "1", "1", "1")
+    child.expect("客户反映的手机及网络使用情况")
+    child.sendline("地下车库信号不好")
+    child.expect("> ")
+    child.sendcontrol("c")
+    child.expect("snapshot saved to")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130 and saved.exists()
+
+    child = rehearse("--resume", str(saved), "--record", str(resumed))
+    child.expect("首次回访 · questions")
+    answer(child, "2", "1")
+    child.expect("详细地址")
+    child.sendline("杭州市西湖区文三路100号")
+    child.expect("住宅电话")
+    child.sendline("0571-87650000")
+    answer(child, "2", "2", "1", "1")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+    def essence(path: Path) -> list[tuple[str, list[str], str | None, dict[str, object]]]:
+        data = json.loads(path.read_text("utf-8"))
+        return [(e["step"], e["lines"], e["answer"], e["captures"]) for e in data["path"]]
+
+    assert essence(resumed) == essence(whole)
+    assert json.loads(resumed.read_text("utf-8"))["outcome"] == "completed"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["show", "nope"], "callscript: error: unknown flow 'nope'; known flows: first_visit"),
+    (["rehearse", "first_visit", "--context", "missing.yaml"],
+     "callscript: error: no such file: missing.yaml"),
+    (["rehearse", "first_visit"], "callscript: error: give --context FILE or --sample"),
+    (["record", "show", "missing.json"], "callscript: error: no such file: missing.json"),
+])
+def test_user_mistakes_are_one_line_and_exit_2(args: list[str], message: str) -> None:
+    result = run(*args)
+    assert result.returncode == 2
+    assert result.stderr.startswith(message)
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_a_broken_flow_file_is_reported_by_file_and_line() -> None:
+    broken = FIXTURES / "broken" / "unknown_target.yaml"
+    result = run("show", "unknown_target", "--flow-file", str(broken))
+    assert result.returncode == 2
+    assert result.stderr == f"{broken}:9: steps.a.answers[1].to: unknown target 'nowhere'\n"
+    checked = run("check", "--calls", "0", str(broken))
+    assert checked.returncode == 1 and "unknown target 'nowhere'" in checked.stderr
+
+
+def test_a_bad_context_names_the_field(tmp_path: Path) -> None:
+    context = tmp_path / "c.yaml"
+    context.write_text("customer: {name: 王, title: 先生, phone: '12a'}\n", encoding="utf-8")
+    result = run("rehearse", "first_visit", "--context", str(context))
+    assert result.returncode == 2
+    assert "invalid context fields: customer.phone" in result.stderr and "12a" not in result.stderr
+
+
+def test_usage_errors_exit_2_with_usage() -> None:
+    result = run("flows", "--bogus")
+    assert result.returncode == 2 and "No such option: --bogus" in result.stderr
+
+
+def test_version_and_help() -> None:
+    assert run("--version").stdout == "callscript 0.1.0\n"
+    for command in ("flows", "show", "rehearse", "demo", "check", "cover", "schema", "record"):
+        result = run(command, "--help")
+        assert result.returncode == 0 and "Usage: callscript" in result.stdout, command
+
+
+def test_json_outputs_for_scripts(tmp_path: Path) -> None:
+    flows = json.loads(run("flows", "--json").stdout)
+    assert [f["id"] for f in flows] == ["first_visit", "network_complaint", "second_visit",
+                                        "spending_drop", "zero_usage"]
+    shown = json.loads(run("show", "zero_usage", "--json").stdout)
+    assert shown["steps"][0]["id"] == "greet" and shown["interruptions"][0]["id"] == "busy"
+    checked = json.loads(run("check", "--calls", "20", "--json",
+                             str(FIXTURES / "good" / "mini.yaml")).stdout)
+    assert checked == [{"flow": "mini", "version": 2, "steps": 10, "calls": 20, "problems": []}]
+
+
+def test_record_show_is_redacted_unless_asked(tmp_path: Path) -> None:
+    records = json.loads(run("demo", "--json").stdout)
+    path = tmp_path / "record.json"
+    # the demo's records are already redacted; write a raw one through the API
+    import callscript
+
+    flow = callscript.builtin_flows()["first_visit"]
+    call = callscript.Call.start(flow, {"customer": {"name": "王", "title": "先生",
+                                                     "phone": "13812345678"}})
+    call.answer("answered")
+    call.answer("name_mismatch")
+    path.write_text(call.record().model_dump_json(), encoding="utf-8")
+    shown = run("record", "show", str(path))
+    assert shown.returncode == 0 and "138****5678" in shown.stdout
+    assert "13812345678" not in shown.stdout
+    raw = run("record", "show", "--show-personal-data", "--json", str(path))
+    assert "13812345678" in raw.stdout
+    assert len(records) == 5
+
+
+def test_schema_command_matches_the_shipped_schema(tmp_path: Path) -> None:
+    out = tmp_path / "schema.json"
+    assert run("schema", "-o", str(out)).returncode == 0
+    shipped = Path(__file__).parents[1] / "docs" / "flow.schema.json"
+    assert json.loads(out.read_text("utf-8")) == json.loads(shipped.read_text("utf-8"))
