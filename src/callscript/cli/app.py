@@ -117,7 +117,8 @@ def rehearse_command(
                 else Call.start(compiled, ctx))
     source = Source(flow_id, [str(f) for f in files or []],
                     str(context_file) if context_file else None, use_sample)
-    rehearsal = Rehearsal(call, source, Console(highlight=False),
+    # soft_wrap: Chinese lines have no spaces, so the terminal, not rich, should wrap them
+    rehearsal = Rehearsal(call, source, Console(highlight=False, soft_wrap=True),
                           snapshot or resume or Path(f"callscript-{call.call_id}.rehearsal.json"),
                           record or Path(f"callscript-{call.call_id}.record.json"))
     try:

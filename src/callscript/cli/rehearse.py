@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
 
 from callscript.captures import validate_captures
 from callscript.compile import AnswerOption
@@ -104,7 +106,7 @@ class Rehearsal:
         need = "required" if spec.required else "optional, Enter to skip"
         hint = f" ({' / '.join(spec.choices)})" if spec.choices else f" [{spec.type}]"
         while True:
-            raw = self.ask(f"  {spec.label}{hint} ({need}): ").strip()
+            raw = self.ask(escape(f"  {spec.label}{hint} ({need}): ")).strip()
             if not raw and not spec.required:
                 return None
             try:
@@ -136,9 +138,9 @@ class Rehearsal:
         console = self.console
         console.rule(f"{self.call.flow.title} · {prompt.step}")
         for note in prompt.notes:
-            console.print(f"  [dim]({note})[/]")
+            console.print(Text(f"  ({note})", style="dim"))
         for line in prompt.lines:
-            console.print(f"  [bold]客户经理: {line}[/]")
+            console.print(Text(f"  客户经理: {line}", style="bold"))
         if prompt.terminal:
             return
         for number, option in enumerate(prompt.answers, 1):
