@@ -9,6 +9,7 @@ if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null
   echo "callscript needs Python >= 3.11; set PYTHON=/path/to/python3.11" >&2
   exit 1
 fi
+bash scripts/setup-system.sh
 if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
 fi

@@ -110,7 +110,8 @@ class _Entry:
         self.captures: Mapping[str, Any] = _NO_CAPTURES
 
 
-def _check_context(flow: Flow, context: CallContext | Mapping[str, Any]) -> CallContext:
+def check_context(flow: Flow, context: CallContext | Mapping[str, Any]) -> CallContext:
+    """The validated context, or ContextError naming invalid or missing fields (never values)."""
     if not isinstance(context, CallContext):
         try:
             context = CallContext.model_validate(context)
@@ -157,7 +158,7 @@ class Call:
               clock: Clock = _utc_now, ids: IdFactory = _new_id,
               listeners: Iterable[Callable[[CallEvent], None]] = ()) -> Call:
         """Start a call. Raises ContextError or NotApplicableError before anything is said."""
-        checked = _check_context(flow, context)
+        checked = check_context(flow, context)
         call = cls(flow, checked, call_id=ids(), started_at=clock(), clock=clock,
                    listeners=listeners)
         if flow.applies_when is not None and not flow.applies_when.evaluate(**call.variables):
@@ -187,7 +188,7 @@ class Call:
                 where = f" (at {where})"
             raise SnapshotError(f"not a valid callscript snapshot{where}") from None
         rename = _migration(flow, snap["flow"], snap["version"])
-        checked = _check_context(flow, context)
+        checked = check_context(flow, context)
         call = cls(flow, checked, call_id=snap["call_id"], started_at=snap["started_at"],
                    clock=clock, listeners=listeners)
 

@@ -217,6 +217,77 @@ def schema_command(output: Annotated[Path | None, typer.Option(
         sys.stdout.write(text)
 
 
+@app.command("print")
+def print_command(
+    flows: Annotated[list[str] | None, typer.Argument(help="flow ids")] = None,
+    all_flows: Annotated[bool, typer.Option("--all", help="every flow")] = False,
+    output_format: Annotated[str, typer.Option("--format", help="md, html or pdf")] = "md",
+    output: Annotated[Path | None, typer.Option("--output", "-o",
+                                                help="default: stdout (md, html)")] = None,
+    context: Annotated[Path | None, typer.Option(
+        help="one customer's context: print their call sheet")] = None,
+    show_personal_data: Annotated[bool, typer.Option(
+        help="print phone numbers and other personal data unmasked")] = False,
+    diagram: Annotated[bool, typer.Option(help="include the flow diagram")] = True,
+    flow_file: FlowFiles = None,
+) -> None:
+    """Print flows as a script: Markdown, self-contained HTML, or PDF."""
+    from callscript.printing import build_script, to_html, to_markdown, to_pdf
+
+    if output_format not in ("md", "html", "pdf"):
+        raise fail(f"--format must be md, html or pdf, not {output_format!r}")
+    if output_format == "pdf" and output is None:
+        raise fail("PDF is binary: give -o FILE.pdf")
+    with user_errors():
+        known = flows_from(flow_file)
+        if all_flows:
+            chosen = sorted(known)
+        elif flows:
+            chosen = flows
+        else:
+            raise fail("name the flows to print, or --all")
+        ctx = read_context(context) if context else None
+        scripts = [build_script(pick_flow(f, flow_file), ctx, show_personal_data)
+                   for f in chosen]
+        if output_format == "pdf":
+            assert output is not None
+            output.write_bytes(to_pdf(scripts, diagram))
+            return
+        text = to_markdown(scripts, diagram) if output_format == "md" else to_html(scripts, diagram)
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+@app.command("diagram")
+def diagram_command(
+    flow: Annotated[str, typer.Argument(help="flow id")],
+    output_format: Annotated[str, typer.Option("--format", help="svg, mermaid or dot")] = "svg",
+    main_path: Annotated[bool, typer.Option(
+        help="only the steps reached without an interruption")] = False,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="default: stdout")] = None,
+    flow_file: FlowFiles = None,
+) -> None:
+    """Draw a flow: SVG (needs Graphviz), Mermaid, or Graphviz DOT."""
+    from callscript.printing import to_dot, to_mermaid, to_svg
+
+    if output_format not in ("svg", "mermaid", "dot"):
+        raise fail(f"--format must be svg, mermaid or dot, not {output_format!r}")
+    with user_errors():
+        compiled = pick_flow(flow, flow_file)
+        if output_format == "svg":
+            text = to_svg(compiled, interruptions=not main_path)
+        elif output_format == "dot":
+            text = to_dot(compiled, interruptions=not main_path)
+        else:
+            text = to_mermaid(compiled)
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
 @record_app.command("show")
 def record_show_command(
     file: Annotated[Path, typer.Argument(help="a record JSON file")],

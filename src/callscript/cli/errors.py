@@ -33,6 +33,13 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(USAGE) from None
     except CallscriptError as err:
         raise fail(str(err)) from None
+    except RuntimeError as err:  # Graphviz or WeasyPrint missing: the message says how to install
+        from callscript.printing.diagram import GraphvizMissing
+        from callscript.printing.render import PdfUnavailable
+
+        if isinstance(err, GraphvizMissing | PdfUnavailable):
+            raise fail(str(err)) from None
+        raise
     except KeyError as err:
         raise fail(str(err.args[0]) if err.args else "unknown name") from None
     except FileNotFoundError as err:
