@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -40,6 +41,26 @@ def _out() -> Console:
 
 def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def _write(text: str, output: Path | None) -> None:
+    """To the file given with -o, else to stdout."""
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+class PrintFormat(StrEnum):
+    md = "md"
+    html = "html"
+    pdf = "pdf"
+
+
+class DiagramFormat(StrEnum):
+    svg = "svg"
+    mermaid = "mermaid"
+    dot = "dot"
 
 
 def _version(value: bool) -> None:
@@ -196,10 +217,7 @@ def cover_command(
     if flow_file:
         relative = os.path.relpath(flow_file[-1], (output.parent if output else Path.cwd()))
     text = cover.to_yaml(relative)
-    if output:
-        output.write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    _write(text, output)
     for label in cover.uncoverable:
         print(f"not coverable with this context: {' '.join(label)}", file=sys.stderr)
 
@@ -211,17 +229,14 @@ def schema_command(output: Annotated[Path | None, typer.Option(
     from callscript.spec import json_schema
 
     text = json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n"
-    if output:
-        output.write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    _write(text, output)
 
 
 @app.command("print")
 def print_command(
     flows: Annotated[list[str] | None, typer.Argument(help="flow ids")] = None,
     all_flows: Annotated[bool, typer.Option("--all", help="every flow")] = False,
-    output_format: Annotated[str, typer.Option("--format", help="md, html or pdf")] = "md",
+    output_format: Annotated[PrintFormat, typer.Option("--format")] = PrintFormat.md,
     output: Annotated[Path | None, typer.Option("--output", "-o",
                                                 help="default: stdout (md, html)")] = None,
     context: Annotated[Path | None, typer.Option(
@@ -234,9 +249,7 @@ def print_command(
     """Print flows as a script: Markdown, self-contained HTML, or PDF."""
     from callscript.printing import build_script, to_html, to_markdown, to_pdf
 
-    if output_format not in ("md", "html", "pdf"):
-        raise fail(f"--format must be md, html or pdf, not {output_format!r}")
-    if output_format == "pdf" and output is None:
+    if output_format == PrintFormat.pdf and output is None:
         raise fail("PDF is binary: give -o FILE.pdf")
     with user_errors():
         known = flows_from(flow_file)
@@ -249,21 +262,19 @@ def print_command(
         ctx = read_context(context) if context else None
         scripts = [build_script(pick_flow(f, flow_file), ctx, show_personal_data)
                    for f in chosen]
-        if output_format == "pdf":
+        if output_format == PrintFormat.pdf:
             assert output is not None
             output.write_bytes(to_pdf(scripts, diagram))
             return
-        text = to_markdown(scripts, diagram) if output_format == "md" else to_html(scripts, diagram)
-    if output:
-        output.write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+        text = (to_markdown(scripts, diagram) if output_format == PrintFormat.md
+                else to_html(scripts, diagram))
+    _write(text, output)
 
 
 @app.command("diagram")
 def diagram_command(
     flow: Annotated[str, typer.Argument(help="flow id")],
-    output_format: Annotated[str, typer.Option("--format", help="svg, mermaid or dot")] = "svg",
+    output_format: Annotated[DiagramFormat, typer.Option("--format")] = DiagramFormat.svg,
     main_path: Annotated[bool, typer.Option(
         help="only the steps reached without an interruption")] = False,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="default: stdout")] = None,
@@ -272,20 +283,15 @@ def diagram_command(
     """Draw a flow: SVG (needs Graphviz), Mermaid, or Graphviz DOT."""
     from callscript.printing import to_dot, to_mermaid, to_svg
 
-    if output_format not in ("svg", "mermaid", "dot"):
-        raise fail(f"--format must be svg, mermaid or dot, not {output_format!r}")
     with user_errors():
         compiled = pick_flow(flow, flow_file)
-        if output_format == "svg":
+        if output_format == DiagramFormat.svg:
             text = to_svg(compiled, interruptions=not main_path)
-        elif output_format == "dot":
+        elif output_format == DiagramFormat.dot:
             text = to_dot(compiled, interruptions=not main_path)
         else:
             text = to_mermaid(compiled)
-    if output:
-        output.write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    _write(text, output)
 
 
 @record_app.command("show")
