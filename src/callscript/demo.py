@@ -12,6 +12,7 @@ from typing import Any, TextIO
 from callscript.clocks import SteppingClock, sequential_ids
 from callscript.compile import Flow
 from callscript.library import builtin_flows
+from callscript.privacy import mask
 from callscript.rules.calendar import CHINA
 from callscript.runtime import Call, Prompt
 
@@ -116,6 +117,10 @@ def run_sample(sample: Sample, flow: Flow, out: TextIO) -> Call:
             prompt = call.resume()
         else:
             print(f"  客户:     {labels[turn.id]}", file=out)
+            for name, value in turn.captures.items():
+                spec = flow.captures[name]
+                shown = mask(value) if spec.sensitive else value
+                print(f"            [记录 {spec.label}: {shown}]", file=out)
             prompt = call.answer(turn.id, turn.captures)
         _print_prompt(prompt, out)
     return call
