@@ -55,7 +55,18 @@ def test_each_refusal_names_file_line_and_problem(name: str, line: int, where: s
 
 
 def test_every_broken_fixture_has_a_case() -> None:
-    assert sorted(p.name for p in BROKEN.glob("*.yaml")) == sorted(c[0] for c in CASES)
+    pairs = {"return_to_with_return.yaml", "uses_return_to_with_return.yaml"}  # tested together
+    assert sorted(p.name for p in BROKEN.glob("*.yaml") if p.name not in pairs) == sorted(
+        c[0] for c in CASES)
+
+
+def test_return_to_cannot_go_with_return() -> None:
+    with pytest.raises(FlowError) as caught:
+        load_flows(BROKEN / "uses_return_to_with_return.yaml", BROKEN / "return_to_with_return.yaml")
+    (problem,) = caught.value.problems
+    assert problem.file == str(BROKEN / "return_to_with_return.yaml") and problem.line == 8
+    assert problem.where == "steps.a.answers[0].return_to"
+    assert "cannot go with `to: return`" in problem.message
 
 
 def test_both_looping_steps_are_reported() -> None:

@@ -223,3 +223,34 @@ def test_snapshot_is_small_json(flows: dict[str, Flow]) -> None:
     text = json.dumps(call.snapshot(), ensure_ascii=False)
     assert json.loads(text)["step"] == "introduce"
     assert len(text.encode()) < 2000
+
+
+def guarded() -> Flow:
+    from callscript import load_flows
+
+    from .conftest import FIXTURES
+    return load_flows(FIXTURES / "good" / "guarded.yaml")["guarded"]
+
+
+@pytest.mark.parametrize(("this_month", "offered"), [
+    ("40", ["explain_drop", "fine"]), ("100", ["fine"]), ("120", ["fine"])])
+def test_a_guard_on_the_context_decides_what_is_offered(this_month: str,
+                                                        offered: list[str]) -> None:
+    call = Call.start(guarded(), {"billing": {"last_month": "100", "this_month": this_month}})
+    assert [a.id for a in call.prompt.answers] == offered
+    if "explain_drop" not in offered:
+        before = call.snapshot()
+        with pytest.raises(AnswerRejected) as caught:
+            call.answer("explain_drop")
+        assert caught.value.allowed == ("fine",) and call.snapshot() == before
+
+
+@pytest.mark.parametrize(("score", "line", "offered"), [
+    (2, "非常抱歉,我们会改进。", ["ask_why", "done"]), (5, "感谢您的肯定!", ["done"])])
+def test_a_guard_on_a_captured_value(score: int, line: str, offered: list[str]) -> None:
+    call = Call.start(guarded(), {"billing": {"last_month": "100", "this_month": "40"}})
+    call.answer("fine")
+    prompt = call.answer("scored", {"score": score})
+    assert prompt.lines == (line,) and [a.id for a in prompt.answers] == offered
+    call.answer(offered[0])
+    assert call.prompt.step == "closing.thanks"

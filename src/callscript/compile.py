@@ -348,6 +348,9 @@ class _Compiler:
         return_to = None
         if answer.return_to is not None:
             return_to = self.resolve(unit, (*loc, "return_to"), answer.return_to)
+            if answer.to == RETURN:
+                self.fail(unit, (*loc, "return_to"), "return_to calls a sub-dialogue; it cannot "
+                                                     "go with `to: return`")
         guard = None
         if answer.guard is not None:
             guard = self.guard(unit, (*loc, "guard"), answer.guard, declared, capture_names)
@@ -473,12 +476,6 @@ def _static(lines: list[Line]) -> tuple[str, ...] | None:
 
 # The runtime passes itself as the model; these callbacks are the only code that
 # transitions calls, and they stay thin: the runtime owns every side effect.
-def _guard_callback(guard: Guard) -> Callable[[Any], bool]:
-    def check(event: Any) -> bool:
-        return bool(guard.evaluate(**event.model.variables))
-    return check
-
-
 def _enter_callback(step: CompiledStep) -> Callable[[Any], None]:
     def enter(event: Any) -> None:
         event.model.apply_effects(step.effects, step.id)
@@ -503,13 +500,13 @@ def build_machine(start: str, steps: Mapping[str, CompiledStep],
     for sid, step in steps.items():
         for answer in step.answers.values():
             dest = None if answer.target == RETURN else answer.target  # None: internal
-            conditions: list[str | Callable[..., bool | None]] = []
-            if answer.guard:
-                conditions.append(_guard_callback(answer.guard))
+            # No conditions: a guard decides whether an answer is offered, and the runtime
+            # checks that before it changes anything; evaluating it again here, after the
+            # answer's captures are merged, could refuse a move half made.
             after: list[str | Callable[..., bool | None]] = []
             if answer.effects:
                 after.append(_after_callback(answer, sid))
-            machine.add_transition(answer.id, sid, dest, conditions=conditions, after=after)
+            machine.add_transition(answer.id, sid, dest, after=after)
         if step.interruptible and not step.terminal:
             for interruption in interruptions.values():
                 machine.add_transition(INTERRUPT_PREFIX + interruption.id, sid, interruption.start)

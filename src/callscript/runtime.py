@@ -127,7 +127,7 @@ def check_context(flow: Flow, context: CallContext | Mapping[str, Any]) -> CallC
 class Call:
     """One live call through a compiled flow. Create with ``Call.start`` or ``Call.restore``."""
 
-    __slots__ = ("_clock", "_complaints", "_escalations", "_follow_ups", "_ids", "_listeners",
+    __slots__ = ("_clock", "_complaints", "_escalations", "_follow_ups", "_listeners",
                  "_outcome", "_path", "_prompt", "_stack", "call_id", "captured", "context",
                  "ended_at", "flow", "started_at", "state", "variables")
 
@@ -303,12 +303,10 @@ class Call:
         self.captured.update(values)
         if chosen.return_to is not None:
             stack.append(chosen.return_to)
-        if chosen.target == RETURN:
+        self.flow.machine.events[answer_id].trigger(self)  # moves, runs entry and answer effects
+        if chosen.target == RETURN:  # the trigger was an internal transition: go back by hand
             stack.pop()
-            self.flow.machine.events[answer_id].trigger(self)  # internal transition
             self.flow.machine.set_state(dest, model=self)  # back where we left: no entry effects
-        elif not self.flow.machine.events[answer_id].trigger(self):
-            raise AssertionError("transition refused after its guard passed")  # pragma: no cover
         self._after_move(dest, lines, values, step.id)
         return self.prompt
 
