@@ -114,3 +114,14 @@ def test_compile_problems_of_several_flows_are_reported_together() -> None:
         load_flows(BROKEN / "unreachable.yaml", BROKEN / "forbidden_word.yaml")
     files = {p.file.rsplit("/", 1)[1] for p in caught.value.problems}
     assert files == {"unreachable.yaml", "forbidden_word.yaml"}
+
+
+def test_a_time_limit_names_an_answer_of_its_step() -> None:
+    text = ("id: timed\ntitle: t\nstart: a\nsteps:\n  a:\n"
+            "    time_limit: {seconds: '60', answer: nope}\n"
+            "    answers:\n      - {id: ok, label: 好, to: b}\n  b:\n    outcome: completed\n")
+    with pytest.raises(FlowError) as caught:
+        load_text(text, "timed.yaml")
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.where) == (5, "steps.a")
+    assert "time_limit.answer 'nope' is not an answer of this step" in problem.message

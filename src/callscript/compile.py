@@ -83,6 +83,7 @@ class CompiledStep:
     effects: tuple[EffectSpec, ...]
     outcome: Outcome | None
     interruptible: bool
+    time_limit: tuple[Guard, str] | None  # seconds (an expression), the answer once time is up
     customer_hangs_up_first: bool
     options: tuple[AnswerOption, ...]  # every answer, in file order; built once, shared by calls
     static_lines: tuple[str, ...] | None  # the lines, when none of them reads a variable
@@ -333,11 +334,16 @@ class _Compiler:
         for i, answer in enumerate(step.answers):
             answers[answer.id] = self.compile_answer(unit, (*base, "answers", i), step, answer,
                                                      declared, capture_names)
+        time_limit = None
+        if step.time_limit is not None:
+            seconds = self.guard(unit, (*base, "time_limit", "seconds"), step.time_limit.seconds,
+                                 declared, capture_names)
+            time_limit = (seconds, step.time_limit.answer) if seconds else None
         return CompiledStep(
             id=f"{unit.prefix}{step_id}", file=unit.source.file, line=unit.source.line(base),
             lines=tuple(lines), notes=tuple(notes), answers=answers,
             effects=tuple(step.effects), outcome=step.outcome, interruptible=step.interruptible,
-            customer_hangs_up_first=step.customer_hangs_up_first,
+            time_limit=time_limit, customer_hangs_up_first=step.customer_hangs_up_first,
             options=tuple(AnswerOption(a.id, a.label, a.captures) for a in answers.values()),
             static_lines=_static(lines), static_notes=_static(notes),
         )

@@ -46,8 +46,7 @@ log = logging.getLogger("callscript.call")
 log.addFilter(PrivacyFilter())  # a logger's filter runs before any handler, a host's too
 
 MAX_INTERRUPTION_DEPTH = 4
-HOLD = "hold"  # the built-in hold sub-dialogue: wait -> back | too_long
-HOLD_WAIT_STEP = "hold.wait"
+HOLD = "hold"  # the interruption Call.hold raises (the built-in hold sub-dialogue)
 
 # Testing hooks (coverage, the pytest plugin): called with every call started or
 # restored. Empty in production, so a call pays one falsy check.
@@ -247,7 +246,8 @@ class Call:
 
     @property
     def on_hold(self) -> bool:
-        return self.state == HOLD_WAIT_STEP
+        """Whether the customer is waiting: the current step has a time limit."""
+        return self.flow.steps[self.state].time_limit is not None
 
     @property
     def prompt(self) -> Prompt:
@@ -279,10 +279,10 @@ class Call:
         if answer_id not in allowed:
             raise AnswerRejected(step.id, answer_id, allowed)
         chosen = step.answers[answer_id]
-        if step.id == HOLD_WAIT_STEP and answer_id == "back" and self.hold_exceeded():
-            raise AnswerRejected(step.id, answer_id, ["too_long"], reason=(
-                f"the customer has waited longer than {self._hold_limit()} seconds, so the hold "
-                "becomes a callback"))
+        if step.time_limit is not None and answer_id != step.time_limit[1] and self.time_up():
+            raise AnswerRejected(step.id, answer_id, [step.time_limit[1]], reason=(
+                f"the customer has waited longer than {self.time_limit_seconds()} seconds at "
+                f"step {step.id!r}"))
         try:
             values = validate_captures(chosen.captures, captures or {})
         except ValueError as err:
@@ -333,20 +333,25 @@ class Call:
                                  f"flow {self.flow.id!r} has no hold")
         return self.interrupt(HOLD)
 
-    def hold_exceeded(self) -> bool:
-        if not self.on_hold:
+    def time_limit_seconds(self) -> int | None:
+        """The current step's time limit, if it has one."""
+        limit = self.flow.steps[self.state].time_limit
+        return None if limit is None else int(limit[0].evaluate(**self.variables))
+
+    def time_up(self) -> bool:
+        """Whether the call has stayed at a timed step (a hold) past its limit."""
+        seconds = self.time_limit_seconds()
+        if seconds is None:
             return False
-        waited = self._clock() - self._path[-1].at
-        return waited > timedelta(seconds=self._hold_limit())
+        return self._clock() - self._path[-1].at > timedelta(seconds=seconds)
 
     def resume(self, captures: Mapping[str, Any] | None = None) -> Prompt:
-        """End the hold: back to the step left, or, past the limit, the callback path."""
-        if not self.on_hold:
+        """End a wait: the step's first answer (back to the call), or its time-up answer."""
+        step = self.flow.steps[self.state]
+        if step.time_limit is None:
             raise AnswerRejected(self.state, "resume", [], "the call is not on hold")
-        return self.answer("too_long" if self.hold_exceeded() else "back", captures)
-
-    def _hold_limit(self) -> int:
-        return self.context.deployment.max_hold_seconds
+        first = next(iter(step.answers))
+        return self.answer(step.time_limit[1] if self.time_up() else first, captures)
 
     def _require_live(self) -> CompiledStep:
         step = self.flow.steps[self.state]

@@ -122,6 +122,13 @@ class AnswerSpec(_Spec):
     effects: list[EffectSpec] = Field(default_factory=list, description="Applied when taken")
 
 
+class TimeLimitSpec(_Spec):
+    """How long the call may stay at a step (a hold): past it, only ``answer`` is allowed."""
+
+    seconds: str = Field(description="Jinja2 expression, e.g. deployment.max_hold_seconds or 180")
+    answer: Identifier = Field(description="The step's answer for when the time is up")
+
+
 class StepSpec(_Spec):
     """One point of the conversation."""
 
@@ -132,6 +139,7 @@ class StepSpec(_Spec):
     effects: list[EffectSpec] = Field(default_factory=list, description="Applied on entry")
     outcome: Outcome | None = Field(None, description="Makes the step terminal")
     interruptible: bool = Field(True, description="Whether interruptions can be raised here")
+    time_limit: TimeLimitSpec | None = Field(None, description="The customer is waiting here")
     customer_hangs_up_first: bool = Field(
         False, description="Terminal steps: the agent waits for the customer to hang up")
 
@@ -147,6 +155,9 @@ class StepSpec(_Spec):
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise ValueError(f"duplicate answer id {', '.join(dupes)}")
+        if self.time_limit and self.time_limit.answer not in ids:
+            raise ValueError(f"time_limit.answer {self.time_limit.answer!r} is not an answer "
+                             "of this step")
         return self
 
 

@@ -116,7 +116,7 @@ class Rehearsal:
 
     def wait_on_hold(self) -> None:
         """Show a live timer until Enter; past the limit, the hold becomes a callback."""
-        limit = self.call.context.deployment.max_hold_seconds
+        limit = self.call.time_limit_seconds() or 0
         started = time.monotonic()
         out = self.console.file
         while True:
