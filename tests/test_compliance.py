@@ -80,7 +80,7 @@ def test_the_hold_limit_is_the_deployments(clock: SteppingClock) -> None:
     call.hold()
     clock.advance(timedelta(seconds=61))
     assert call.time_limit_seconds() == 60 and call.time_up()
-    with pytest.raises(AnswerRejected, match="longer than 60 seconds at step 'hold.wait'"):
+    with pytest.raises(AnswerRejected, match=r"longer than 60 seconds at step 'hold\.wait'"):
         call.answer("back")
 
 
