@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+import callscript
 from callscript import FlowError, load_flows
 from callscript.library import FlowLibrary
 from callscript.loader import load_text
@@ -58,6 +61,13 @@ def test_every_broken_fixture_has_a_case() -> None:
     pairs = {"return_to_with_return.yaml", "uses_return_to_with_return.yaml"}  # tested together
     assert sorted(p.name for p in BROKEN.glob("*.yaml") if p.name not in pairs) == sorted(
         c[0] for c in CASES)
+
+
+def test_a_subdialogue_file_is_checked_on_its_own() -> None:
+    with pytest.raises(FlowError) as caught:
+        load_flows(BROKEN / "return_to_with_return.yaml")
+    assert [p.where for p in caught.value.problems] == ["steps.a.answers[0].return_to"]
+    assert load_flows(Path(callscript.__file__).parent / "flows" / "busy.yaml") == {}
 
 
 def test_return_to_cannot_go_with_return() -> None:

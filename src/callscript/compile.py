@@ -164,8 +164,9 @@ class _Unit:
 
 class _Compiler:
     def __init__(self, flow: LoadedSpec, library: Mapping[str, LoadedSpec],
-                 forbidden: Sequence[str]) -> None:
+                 forbidden: Sequence[str], standalone: bool = False) -> None:
         self.flow = flow
+        self.standalone = standalone  # a sub-dialogue compiled on its own, to check it
         self.library = library
         self.forbidden = forbidden
         self.problems: list[Problem] = []
@@ -180,10 +181,12 @@ class _Compiler:
     # -- files -------------------------------------------------------------
 
     def collect_units(self) -> None:
-        root = _Unit(self.flow, "")
-        if root.spec.kind != "flow":
+        sub_root = self.flow.spec.kind == "subdialogue"
+        root = _Unit(self.flow, f"{self.flow.spec.id}." if sub_root else "")
+        if sub_root and not self.standalone:
             self.fail(root, ("kind",), "a sub-dialogue cannot be compiled as a flow")
-        self.units[""] = root
+        self.root = root
+        self.units[self.flow.spec.id if sub_root else ""] = root
         pending: list[tuple[_Unit, Loc, str]] = []
         for key in ("include", "interruptions"):
             for i, sub_id in enumerate(getattr(root.spec, key)):
@@ -397,7 +400,8 @@ class _Compiler:
             for local in unit.spec.steps:
                 if f"{unit.prefix}{local}" not in alive:
                     self.fail(unit, ("steps", local), f"step {local!r} is unreachable")
-        used = reachable([self.flow.spec.start, *(i.start for i in interruptions.values())])
+        start = f"{self.root.prefix}{self.flow.spec.start}"
+        used = reachable([start, *(i.start for i in interruptions.values())])
         # A way out: reaching a terminal step, or returning to the step that called.
         way_out = {sid for sid in used if steps[sid].terminal
                    or any(a.target == RETURN for a in steps[sid].answers.values())}
@@ -418,16 +422,16 @@ class _Compiler:
     def compile(self) -> Flow:
         self.collect_units()
         spec = self.flow.spec
-        root = self.units[""]
+        root = self.root
+        start = f"{root.prefix}{spec.start}"
         required, optional = self.declared_context()
         declared = required | optional | set(ALWAYS_AVAILABLE)
         captures = self.all_captures()
         capture_names = set(captures)
-        if spec.start not in spec.steps:
-            self.fail(root, ("start",), f"start step {spec.start!r} is not a step of this file")
         for unit in self.units.values():
-            if unit.prefix and unit.spec.start not in unit.spec.steps:
-                self.fail(unit, ("start",), f"start step {unit.spec.start!r} is not a step")
+            if unit.spec.start not in unit.spec.steps:
+                self.fail(unit, ("start",),
+                          f"start step {unit.spec.start!r} is not a step of this file")
         applies = None
         if spec.applies_when is not None:
             applies = self.guard(root, ("applies_when",), spec.applies_when, declared, set())
@@ -460,14 +464,14 @@ class _Compiler:
                     for c in a.captures}
         return Flow(
             id=spec.id, version=spec.version, title=spec.title, purpose=spec.purpose,
-            start=spec.start, steps=steps, interruptions=interruptions,
+            start=start, steps=steps, interruptions=interruptions,
             interruption_options=tuple(AnswerOption(i.id, i.label) for i in interruptions.values()),
             required_context=frozenset(required), optional_context=frozenset(optional),
             applies_when=applies, applies_reason=spec.applies_reason, captures=captures,
             migrations={m.from_version: dict(m.rename_steps) for m in spec.migrations},
             milestones=milestones,
             files=tuple(u.source.file for u in self.units.values()),
-            machine=build_machine(spec.start, steps, interruptions),
+            machine=build_machine(start, steps, interruptions),
         )
 
 
@@ -520,9 +524,12 @@ def build_machine(start: str, steps: Mapping[str, CompiledStep],
 
 
 def compile_flow(flow: LoadedSpec, library: Mapping[str, LoadedSpec],
-                 forbidden: Iterable[str] = DEFAULT_FORBIDDEN) -> Flow:
-    """Compile one flow; ``library`` maps ids to every file it may include."""
-    return _Compiler(flow, library, tuple(forbidden)).compile()
+                 forbidden: Iterable[str] = DEFAULT_FORBIDDEN, standalone: bool = False) -> Flow:
+    """Compile one flow; ``library`` maps ids to every file it may include.
+
+    ``standalone=True`` compiles a sub-dialogue on its own, to check it as a file.
+    """
+    return _Compiler(flow, library, tuple(forbidden), standalone).compile()
 
 
 def index_specs(loaded: Iterable[LoadedSpec]) -> dict[str, LoadedSpec]:

@@ -82,11 +82,13 @@ def load_flows(*paths: str | Path, extra_forbidden: Iterable[str] = ()) -> dict[
     library = FlowLibrary(merged, extra_forbidden)
     flows = {}
     for loaded in user:
-        if loaded.spec.kind == "flow":
-            try:
+        try:
+            if loaded.spec.kind == "flow":
                 flows[loaded.spec.id] = library.flow(loaded.spec.id)
-            except FlowError as err:
-                problems.extend(p for p in err.problems if p not in problems)
+            else:  # checked on its own too: no flow given here may include it
+                compile_flow(loaded, library.specs, library.forbidden, standalone=True)
+        except FlowError as err:
+            problems.extend(p for p in err.problems if p not in problems)
     if problems:
         raise FlowError(problems)
     return flows

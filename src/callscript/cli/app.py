@@ -194,6 +194,14 @@ def check_command(
             explored = f", {calls} calls explored" if calls > 0 else ""
             state = "problems" if violations else "ok"
             print(f"{state}: {flow.id} v{flow.version} ({len(flow.steps)} steps{explored})")
+    if not as_json:
+        from callscript.loader import load_file
+
+        for path in files:
+            spec = load_file(path).spec
+            if spec.kind == "subdialogue":
+                print(f"ok: {spec.id} (sub-dialogue, {len(spec.steps)} steps; explored through "
+                      "the flows that include it)")
     if as_json:
         _print_json(results)
     if any(r["problems"] for r in results):
