@@ -36,7 +36,6 @@ class Section:
     lines: tuple[tuple[str, ...], ...]  # each line: its variants (one unless the seed has two)
     answers: tuple[PrintedAnswer, ...]
     outcome: str | None
-    interruptible: bool
 
 
 @dataclass(frozen=True)
@@ -91,9 +90,9 @@ def build_script(flow: Flow, context: CallContext | Mapping[str, Any] | None = N
         contexts = [checked if show_personal_data else _masked(checked)]
         customer = f"{checked.customer.name or ''}{checked.customer.title or ''}" or None
     numbers = {sid: n for n, sid in enumerate(flow.steps, 1)}
+    variables = [template_variables(c, {}) for c in contexts]
     sections = []
     for sid, step in flow.steps.items():
-        variables = [template_variables(c, {}) for c in contexts]
         lines = tuple(_distinct(line.render(v) for v in variables) for line in step.lines)
         notes = tuple(_distinct(note.render(v) for v in variables)[0] for note in step.notes)
         answers = tuple(
@@ -101,8 +100,7 @@ def build_script(flow: Flow, context: CallContext | Mapping[str, Any] | None = N
                           f"§{numbers[a.return_to]}" if a.return_to else None)
             for a in step.answers.values())
         sections.append(Section(numbers[sid], sid, notes, lines, answers,
-                                step.outcome.value if step.outcome else None,
-                                step.interruptible and not step.terminal))
+                                step.outcome.value if step.outcome else None))
     interruptions = tuple((i.label, f"§{numbers[i.start]}") for i in flow.interruptions.values())
     outcomes = _distinct(s.outcome for s in sections if s.outcome is not None)
     applies = None
