@@ -212,6 +212,7 @@ def test_personal_data_never_leaks(personal: dict[str, Any], seed: int, flow_id:
         root.setLevel(old_level)
     record = call.record()
     exposed = [*handler.messages, *errors, repr(call), str(call), repr(record), str(record),
+               repr(call.prompt), *map(repr, record.path), *map(repr, record.complaints),
                *map(repr, events), record.redacted().model_dump_json()]
     for text in exposed:
         for secret in secrets:

@@ -71,3 +71,20 @@ def test_a_midnight_appointment_stays_a_datetime() -> None:
     assert FollowUp.model_validate_json(at_midnight.model_dump_json()) == at_midnight
     assert FollowUp.model_validate_json(day.model_dump_json()) == day
     assert type(FollowUp.model_validate_json(day.model_dump_json()).due) is date
+
+
+def test_reprs_of_prompts_and_path_entries_hide_personal_data(flows: dict[str, Flow]) -> None:
+    from callscript import Call
+
+    call = Call.start(flows["first_visit"], context_for("first_visit"))
+    call.answer("answered")
+    prompt = call.answer("name_mismatch")
+    assert prompt.lines == ("您是13812345678号客户吗?",)  # the agent must see it
+    assert "13812345678" not in repr(prompt) and "138****5678" in repr(prompt)
+    call.answer("confirmed")
+    for answer, captures in [("agrees", {}), ("all_fine", {}), ("no_questions", {}),
+                             ("gives", {"address": "杭州市文三路100号"})]:
+        call.answer(answer, captures)
+    entries = call.record().path
+    assert "文三路" not in repr(entries[-2]) and "captured=['address']" in repr(entries[-2])
+    assert "13812345678" not in repr(entries[2])

@@ -33,6 +33,12 @@ class PathEntry(_Model):
         default_factory=dict, description="JSON values: dates and datetimes in ISO 8601, "
                                           "decimals as text")
 
+    def __repr__(self) -> str:  # no lines or values: they may hold personal data
+        return (f"PathEntry(step={self.step!r}, answer={self.answer!r}, "
+                f"interruption={self.interruption!r}, captured={sorted(self.captures)!r})")
+
+    __str__ = __repr__
+
 
 def _parse_due(value: Any) -> Any:
     # "2027-01-26T00:00:00+08:00" is an appointment, "2027-01-26" a day; pydantic's lax
@@ -66,6 +72,11 @@ class Complaint(_Model):
     at: datetime
     reply_due: date
     estimated: bool = False
+
+    def __repr__(self) -> str:  # the customer's words may hold personal data
+        return f"Complaint(kind={self.kind!r}, step={self.step!r}, reply_due={self.reply_due})"
+
+    __str__ = __repr__
 
 
 class CallRecord(_Model):

@@ -36,7 +36,7 @@ from callscript.errors import (
     NotApplicableError,
     SnapshotError,
 )
-from callscript.privacy import PrivacyFilter, mask
+from callscript.privacy import PrivacyFilter, mask, mask_digit_runs
 from callscript.record import CallRecord, Complaint, Escalation, FollowUp, PathEntry
 from callscript.rules.calendar import add_working_days, local_date
 from callscript.snapshot import SNAPSHOT_FORMAT, snapshot_adapter
@@ -69,6 +69,11 @@ class Prompt:
     terminal: bool
     outcome: Outcome | None
     on_hold: bool
+
+    def __repr__(self) -> str:  # lines may say the customer's phone number: mask it here
+        lines = [mask_digit_runs(line) for line in self.lines]
+        return (f"Prompt(step={self.step!r}, lines={lines!r}, "
+                f"answers={[a.id for a in self.answers]!r}, terminal={self.terminal})")
 
 
 @dataclass(frozen=True, slots=True)
