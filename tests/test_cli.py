@@ -213,3 +213,26 @@ def test_schema_command_matches_the_shipped_schema(tmp_path: Path) -> None:
     assert run("schema", "-o", str(out)).returncode == 0
     shipped = Path(__file__).parents[1] / "docs" / "flow.schema.json"
     assert json.loads(out.read_text("utf-8")) == json.loads(shipped.read_text("utf-8"))
+
+
+def test_a_hold_over_the_limit_becomes_a_callback(tmp_path: Path) -> None:
+    context = tmp_path / "short_hold.yaml"
+    context.write_text("customer: {name: 陈, title: 女士}\ndeployment: {max_hold_seconds: 1}\n",
+                       encoding="utf-8")
+    record = tmp_path / "record.json"
+    child = rehearse("second_visit", "--context", str(context), "--record", str(record))
+    answer(child, "h")
+    child.expect(r"on hold 00:0\d \(limit 0:01\)")
+    child.expect("over the limit: this becomes a callback")
+    child.sendline("")
+    child.expect("二次回访 · hold.ask_number")
+    child.expect("请您留下电话号码")
+    answer(child, "1")
+    child.expect("回电号码")
+    child.sendline("13912345678")
+    child.expect("outcome: callback_scheduled")
+    child.expect(pexpect.EOF)
+    child.close()
+    data = json.loads(record.read_text("utf-8"))
+    assert data["follow_ups"][0]["kind"] == "callback"
+    assert data["captures"]["callback_phone"] == "13912345678"
