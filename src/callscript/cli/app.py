@@ -36,7 +36,7 @@ AsJson = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
 
 
 def _out() -> Console:
-    return Console(highlight=False, soft_wrap=True)
+    return Console(highlight=False)
 
 
 def _print_json(data: Any) -> None:

@@ -52,8 +52,9 @@ def show_flow(console: Console, flow: Flow) -> None:
                   f"{', '.join(sorted(flow.required_context)) or 'no customer data'}")
     for step in flow.steps.values():
         body: list[Any] = []
-        body += [Text(f"({note.source})", style="dim") for note in step.notes]
-        body += [Text(f"客户经理: {line.source}") for line in step.lines]
+        # one unbroken run of CJK per line, folded at the panel's edge (never cropped)
+        body += [Text(f"({note.source})", style="dim", overflow="fold") for note in step.notes]
+        body += [Text(f"客户经理:{line.source}", overflow="fold") for line in step.lines]
         for answer in step.answers.values():
             back = f" (back to {answer.return_to})" if answer.return_to else ""
             body.append(Text(f"  {answer.label} [{answer.id}] → {answer.target}{back}",
