@@ -20,10 +20,11 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120)
 
 
-def rehearse(*args: str) -> pexpect.spawn:
-    # a plain terminal (no colour codes inside the text we match), wide enough not to wrap
+def rehearse(*args: str, cwd: Path) -> pexpect.spawn:
+    # a plain terminal (no colour codes inside the text we match), wide enough not to wrap;
+    # in a temporary folder, where a default snapshot file may be written
     env = dict(os.environ, TERM="dumb", COLUMNS="250")
-    return pexpect.spawn(sys.executable, ["-m", "callscript", "rehearse", *args],
+    return pexpect.spawn(sys.executable, ["-m", "callscript", "rehearse", *args], cwd=str(cwd),
                          encoding="utf-8", timeout=20, dimensions=(50, 250), env=env)
 
 
@@ -53,7 +54,7 @@ def finish_first_visit(child: pexpect.spawn, address_typo: bool = False) -> None
 
 def test_a_whole_first_visit_writes_its_record(tmp_path: Path) -> None:
     record = tmp_path / "record.json"
-    child = rehearse("first_visit", "--sample", "--record", str(record))
+    child = rehearse("first_visit", "--sample", "--record", str(record), cwd=tmp_path)
     child.expect("提前调出客户资料")  # the first step is preparation: notes, no line yet
     finish_first_visit(child, address_typo=True)
     child.expect("call ended")
@@ -70,7 +71,7 @@ def test_a_whole_first_visit_writes_its_record(tmp_path: Path) -> None:
 
 
 def test_an_interruption_returns_to_the_step_left(tmp_path: Path) -> None:
-    child = rehearse("first_visit", "--sample", "--record", str(tmp_path / "r.json"))
+    child = rehearse("first_visit", "--sample", "--record", str(tmp_path / "r.json"), cwd=tmp_path)
     answer(child, "1", "confirmed")
     child.expect("首次回访 · introduce")
     answer(child, "i3")  # 客户对个人信息很敏感
@@ -84,7 +85,7 @@ def test_an_interruption_returns_to_the_step_left(tmp_path: Path) -> None:
 
 
 def test_hold_shows_a_timer_and_resumes(tmp_path: Path) -> None:
-    child = rehearse("second_visit", "--sample", "--record", str(tmp_path / "r.json"))
+    child = rehearse("second_visit", "--sample", "--record", str(tmp_path / "r.json"), cwd=tmp_path)
     answer(child, "h")
     child.expect("请您稍等一下")
     child.expect(r"on hold 00:0\d \(limit 3:00\)")
@@ -98,12 +99,12 @@ def test_hold_shows_a_timer_and_resumes(tmp_path: Path) -> None:
 
 def test_ctrl_c_saves_and_resume_finishes_the_same_call(tmp_path: Path) -> None:
     whole = tmp_path / "whole.json"
-    child = rehearse("first_visit", "--sample", "--record", str(whole))
+    child = rehearse("first_visit", "--sample", "--record", str(whole), cwd=tmp_path)
     finish_first_visit(child)
     child.expect(pexpect.EOF)
 
     saved, resumed = tmp_path / "saved.json", tmp_path / "resumed.json"
-    child = rehearse("first_visit", "--sample", "--snapshot", str(saved), "--record", str(resumed))
+    child = rehearse("first_visit", "--sample", "--snapshot", str(saved), "--record", str(resumed), cwd=tmp_path)
     answer(child, "1", "1", "1", "1")
     child.expect("客户反映的手机及网络使用情况")
     child.sendline("地下车库信号不好")
@@ -114,7 +115,7 @@ def test_ctrl_c_saves_and_resume_finishes_the_same_call(tmp_path: Path) -> None:
     child.close()
     assert child.exitstatus == 130 and saved.exists()
 
-    child = rehearse("--resume", str(saved), "--record", str(resumed))
+    child = rehearse("--resume", str(saved), "--record", str(resumed), cwd=tmp_path)
     child.expect("首次回访 · questions")
     answer(child, "2", "1")
     child.expect("详细地址")
@@ -220,7 +221,7 @@ def test_a_hold_over_the_limit_becomes_a_callback(tmp_path: Path) -> None:
     context.write_text("customer: {name: 陈, title: 女士}\ndeployment: {max_hold_seconds: 1}\n",
                        encoding="utf-8")
     record = tmp_path / "record.json"
-    child = rehearse("second_visit", "--context", str(context), "--record", str(record))
+    child = rehearse("second_visit", "--context", str(context), "--record", str(record), cwd=tmp_path)
     answer(child, "h")
     child.expect(r"on hold 00:0\d \(limit 0:01\)")
     child.expect("over the limit: this becomes a callback")
