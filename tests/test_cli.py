@@ -104,7 +104,8 @@ def test_ctrl_c_saves_and_resume_finishes_the_same_call(tmp_path: Path) -> None:
     child.expect(pexpect.EOF)
 
     saved, resumed = tmp_path / "saved.json", tmp_path / "resumed.json"
-    child = rehearse("first_visit", "--sample", "--snapshot", str(saved), "--record", str(resumed), cwd=tmp_path)
+    child = rehearse("first_visit", "--sample", "--snapshot", str(saved), "--record", str(resumed),
+                     cwd=tmp_path)
     answer(child, "1", "1", "1", "1")
     child.expect("客户反映的手机及网络使用情况")
     child.sendline("地下车库信号不好")
