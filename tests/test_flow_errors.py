@@ -85,11 +85,14 @@ def test_both_looping_steps_are_reported() -> None:
     assert [(p.where, p.line) for p in caught.value.problems] == [("steps.b", 9), ("steps.c", 12)]
 
 
-def test_problems_of_several_files_are_reported_together() -> None:
+@pytest.mark.parametrize("names", [
+    ("unknown_field.yaml", "duplicate_key.yaml"),  # problems found while loading
+    ("unreachable.yaml", "forbidden_word.yaml"),  # problems found while compiling
+])
+def test_problems_of_several_files_are_reported_together(names: tuple[str, str]) -> None:
     with pytest.raises(FlowError) as caught:
-        load_flows(BROKEN / "unknown_field.yaml", BROKEN / "duplicate_key.yaml")
-    files = {p.file.rsplit("/", 1)[1] for p in caught.value.problems}
-    assert files == {"unknown_field.yaml", "duplicate_key.yaml"}
+        load_flows(*(BROKEN / name for name in names))
+    assert {p.file.rsplit("/", 1)[1] for p in caught.value.problems} == set(names)
 
 
 def test_duplicate_flow_ids_name_both_files() -> None:
@@ -117,13 +120,6 @@ def test_a_subdialogue_cannot_be_compiled_as_a_flow() -> None:
     library = FlowLibrary([load_text(text, "sub.yaml")])
     with pytest.raises(KeyError, match="unknown flow 'sub'"):
         library.flow("sub")
-
-
-def test_compile_problems_of_several_flows_are_reported_together() -> None:
-    with pytest.raises(FlowError) as caught:
-        load_flows(BROKEN / "unreachable.yaml", BROKEN / "forbidden_word.yaml")
-    files = {p.file.rsplit("/", 1)[1] for p in caught.value.problems}
-    assert files == {"unreachable.yaml", "forbidden_word.yaml"}
 
 
 def test_a_time_limit_names_an_answer_of_its_step() -> None:
