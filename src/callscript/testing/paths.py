@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -95,105 +95,131 @@ def _label(step: str, move: Move) -> Label:
     return (step, move.id if move.kind == "answer" else "!" + move.id)
 
 
-def path_cover(flow: Flow, context: CallContext | Mapping[str, Any], seed: int = 0) -> PathCover:
-    rng = random.Random(seed)
-    first = Call.start(flow, context, clock=case_clock())
-    context = first.context
-    start: State = _state(first)
-    snapshots: dict[State, dict[str, Any]] = {start: first.snapshot()}
-    parent: dict[State, tuple[State, Move] | None] = {start: None}
-    depth: dict[State, int] = {start: 0}
-    edges: dict[State, list[tuple[Move, State]]] = {}
-    queue = deque([start])
-    while queue:
-        state = queue.popleft()
-        call = Call.restore(flow, snapshots[state], context)
-        edges[state] = []
-        if call.ended:
-            continue
-        for move in _moves(call, rng):
-            branch = Call.restore(flow, snapshots[state], context)
-            apply(branch, move)
-            after = _state(branch)
-            edges[state].append((move, after))
-            if after not in parent:
-                parent[after] = (state, move)
-                depth[after] = depth[state] + 1
-                snapshots[after] = branch.snapshot()
-                queue.append(after)
-    # shortest way from each state to an end, and its first move
-    to_end: dict[State, tuple[int, Move | None, State | None]] = {
-        s: (0, None, None) for s in edges if flow.steps[s[0]].terminal}
-    changed = True
-    while changed:  # Bellman-Ford on a small graph: unit weights, few hundred states
-        changed = False
-        for state, out in edges.items():
-            for move, after in out:
-                if after in to_end and (state not in to_end
-                                        or to_end[after][0] + 1 < to_end[state][0]):
-                    to_end[state] = (to_end[after][0] + 1, move, after)
-                    changed = True
+@dataclass
+class _Graph:
+    """The call states reachable from the start, and the moves between them."""
 
-    def prefix(state: State) -> list[Move]:
-        moves: list[Move] = []
-        link = parent[state]
+    edges: dict[State, list[tuple[Move, State]]]
+    parent: dict[State, tuple[State, Move] | None]  # the first (shortest) way in
+    depth: dict[State, int]
+    to_end: dict[State, tuple[int, Move | None, State | None]]  # shortest way to an end
+
+    @classmethod
+    def explore(cls, flow: Flow, first: Call, rng: random.Random) -> _Graph:
+        start = _state(first)
+        snapshots: dict[State, dict[str, Any]] = {start: first.snapshot()}
+        graph = cls({}, {start: None}, {start: 0}, {})
+        queue = deque([start])
+        while queue:
+            state = queue.popleft()
+            call = Call.restore(flow, snapshots[state], first.context)
+            graph.edges[state] = []
+            if call.ended:
+                graph.to_end[state] = (0, None, None)
+                continue
+            for move in _moves(call, rng):
+                branch = Call.restore(flow, snapshots[state], first.context)
+                apply(branch, move)
+                after = _state(branch)
+                graph.edges[state].append((move, after))
+                if after not in graph.parent:
+                    graph.parent[after] = (state, move)
+                    graph.depth[after] = graph.depth[state] + 1
+                    snapshots[after] = branch.snapshot()
+                    queue.append(after)
+        graph._shortest_ends()
+        return graph
+
+    def _shortest_ends(self) -> None:
+        changed = True
+        while changed:  # Bellman-Ford with unit weights: a few hundred states
+            changed = False
+            for state, out in self.edges.items():
+                for move, after in out:
+                    if after in self.to_end and (state not in self.to_end or
+                                                 self.to_end[after][0] + 1 < self.to_end[state][0]):
+                        self.to_end[state] = (self.to_end[after][0] + 1, move, after)
+                        changed = True
+
+    def prefix(self, state: State) -> list[tuple[str, Move]]:
+        """The shortest way from the start to ``state``: (step, move) pairs."""
+        out: list[tuple[str, Move]] = []
+        link = self.parent[state]
         while link is not None:
             state, move = link
-            moves.append(move)
-            link = parent[state]
-        return moves[::-1]
+            out.append((state[0], move))
+            link = self.parent[state]
+        return out[::-1]
 
-    def suffix(state: State) -> list[tuple[str, Move]]:
+    def suffix(self, state: State) -> list[tuple[str, Move]]:
+        """The shortest way from ``state`` to an end."""
         out = []
-        while to_end[state][1] is not None:
-            _, move, after = to_end[state]
+        while (step := self.to_end[state])[1] is not None:
+            _, move, after = step
             assert move is not None and after is not None
             out.append((state[0], move))
             state = after
         return out
 
-    wanted_interruptions = {"!" + i for i in flow.interruptions}
-    covered: set[Label] = set()
-    covered_interruptions: set[str] = set()
-    ends: set[str] = set()
-    paths: list[list[Move]] = []
-    uncoverable: list[Label] = []
-    for label in [(s.id, a) for s in flow.steps.values() for a in s.answers] + [
-            ("", i) for i in sorted(wanted_interruptions)]:
-        if label in covered or (label[0] == "" and label[1] in covered_interruptions):
-            continue
+    def best_through(self, matches: Callable[[Label], bool]) -> list[tuple[str, Move]] | None:
+        """The shortest complete path taking a move whose label ``matches``."""
         best: tuple[int, State, Move, State] | None = None
-        for state, out in edges.items():
+        for state, out in self.edges.items():
             for move, after in out:
-                hit = _label(state[0], move)
-                matches = hit == label or (label[0] == "" and hit[1] == label[1])
-                if matches and after in to_end:
-                    length = depth[state] + 1 + to_end[after][0]
+                if matches(_label(state[0], move)) and after in self.to_end:
+                    length = self.depth[state] + 1 + self.to_end[after][0]
                     if best is None or length < best[0]:
                         best = (length, state, move, after)
         if best is None:
-            uncoverable.append(label)
-            continue
+            return None
         _, state, move, after = best
-        steps_and_moves = _with_steps(flow, context, prefix(state))
-        steps_and_moves += [(state[0], move), *suffix(after)]
-        paths.append([m for _, m in steps_and_moves])
-        for step, m in steps_and_moves:
-            covered.add(_label(step, m))
-            if m.kind == "interrupt":
-                covered_interruptions.add("!" + m.id)
-        ends.add(_end_of(flow, context, paths[-1]))
+        return [*self.prefix(state), (state[0], move), *self.suffix(after)]
+
+
+def path_cover(flow: Flow, context: CallContext | Mapping[str, Any], seed: int = 0) -> PathCover:
+    first = Call.start(flow, context, clock=case_clock())
+    graph = _Graph.explore(flow, first, random.Random(seed))
+    taken: set[Label] = set()
+    ends: set[str] = set()
+    paths: list[list[Move]] = []
+    uncoverable: list[Label] = []
+
+    def take(path: list[tuple[str, Move]]) -> None:
+        paths.append([move for _, move in path])
+        taken.update(_label(step, move) for step, move in path)
+        ends.add(_end_of(flow, first.context, paths[-1]))
+
+    # every answer of every step, then every interruption (raised from anywhere)
+    wanted = [(_is, (step.id, answer)) for step in flow.steps.values() for answer in step.answers]
+    wanted += [(_raises, ("", "!" + i)) for i in sorted(flow.interruptions)]
+    for matcher, label in wanted:
+        if any(matcher(label)(done) for done in taken):
+            continue
+        path = graph.best_through(matcher(label))
+        if path is None:
+            uncoverable.append(label)
+        else:
+            take(path)
     # every outcome the flow can end with, by the shortest path to it
     for outcome in _outcomes(flow):
         if outcome in ends:
             continue
-        finals = [s for s in edges if s[2] == outcome and flow.steps[s[0]].terminal]
+        finals = [s for s in graph.edges if s[2] == outcome and flow.steps[s[0]].terminal]
         if not finals:
             uncoverable.append(("outcome", outcome))
             continue
-        paths.append(prefix(min(finals, key=depth.__getitem__)))
-        ends.add(outcome)
-    return PathCover(flow, context, paths, uncoverable)
+        take(graph.prefix(min(finals, key=graph.depth.__getitem__)))
+    return PathCover(flow, first.context, paths, uncoverable)
+
+
+def _is(label: Label) -> Callable[[Label], bool]:
+    """Matches the answer ``label`` at its step."""
+    return lambda other: other == label
+
+
+def _raises(label: Label) -> Callable[[Label], bool]:
+    """Matches the interruption of ``label`` raised from any step."""
+    return lambda other: other[1] == label[1]
 
 
 def _outcomes(flow: Flow) -> list[str]:
@@ -210,15 +236,6 @@ def _outcomes(flow: Flow) -> list[str]:
 def _end_of(flow: Flow, context: CallContext, moves: list[Move]) -> str:
     outcome = replay_case(flow, context, moves).record().outcome
     return outcome.value if outcome else ""
-
-
-def _with_steps(flow: Flow, context: CallContext, moves: list[Move]) -> list[tuple[str, Move]]:
-    call = Call.start(flow, context, clock=case_clock())
-    out = []
-    for move in moves:
-        out.append((call.state, move))
-        apply(call, move)
-    return out
 
 
 def write_cases(cover: PathCover, path: str | Path, flow_file: str | None = None) -> None:
