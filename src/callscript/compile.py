@@ -19,7 +19,6 @@ from callscript.context import ALWAYS_AVAILABLE, CONTEXT_FIELDS, CallContext
 from callscript.errors import FlowError, Problem
 from callscript.loader import LoadedSpec, Loc, SourceMap
 from callscript.render import (
-    TOP_LEVEL_NAMES,
     Reads,
     TemplateProblem,
     has_template_syntax,
@@ -97,6 +96,17 @@ class CompiledStep:
     def guarded(self) -> bool:
         return any(a.guard is not None for a in self.answers.values())
 
+    def render(self, variables: Mapping[str, Any]) -> tuple[str, ...]:
+        """The agent's lines; plain lines come from the shared tuple, not a per-call copy."""
+        if self.static_lines is not None:
+            return self.static_lines
+        return tuple(line.render(variables) for line in self.lines)
+
+    def render_notes(self, variables: Mapping[str, Any]) -> tuple[str, ...]:
+        if self.static_notes is not None:
+            return self.static_notes
+        return tuple(note.render(variables) for note in self.notes)
+
 
 @dataclass(frozen=True, slots=True)
 class Interruption:
@@ -136,8 +146,7 @@ class Flow:
     def render_step(self, step_id: str, context: CallContext,
                     captured: Mapping[str, Any] | None = None) -> tuple[str, ...]:
         """The agent lines of one step for ``context``, outside any call (previews, printing)."""
-        variables = template_variables(context, captured or {})
-        return tuple(line.render(variables) for line in self.steps[step_id].lines)
+        return self.steps[step_id].render(template_variables(context, captured or {}))
 
 
 def template_variables(context: CallContext, captured: Mapping[str, Any]) -> dict[str, Any]:
@@ -230,15 +239,12 @@ class _Compiler:
     def check_reads(self, unit: _Unit, loc: Loc, reads: Reads, declared: set[str],
                     capture_names: set[str], what: str) -> None:
         for path, line in reads.paths.items():
-            head = path.split(".", 1)[0]
-            if head not in TOP_LEVEL_NAMES:
-                self.fail(unit, loc, f"{what} reads {path!r}, which is not a context field", line - 1)
-            elif head == "captured":
+            if path.split(".", 1)[0] == "captured":
                 name = path.split(".")[1] if "." in path else ""
                 if name not in capture_names:
                     self.fail(unit, loc, f"{what} reads {path!r}, but the flow captures no "
                                          f"{name or 'such field'}", line - 1)
-            elif path.count(".") != 1 or path not in CONTEXT_FIELDS:
+            elif path not in CONTEXT_FIELDS:  # holds exactly the valid part.name paths
                 self.fail(unit, loc, f"{what} reads {path!r}, which is not a context field", line - 1)
             elif path not in declared:
                 self.fail(unit, loc, f"{what} reads {path!r}, which the flow's context does not "
@@ -322,17 +328,13 @@ class _Compiler:
     def compile_step(self, unit: _Unit, step_id: str, step: StepSpec, declared: set[str],
                      capture_names: set[str]) -> CompiledStep:
         base: Loc = ("steps", step_id)
-        lines = []
-        for i, source in enumerate(step.say):
-            compiled = self.line(unit, (*base, "say", i), source, declared, capture_names)
-            if compiled is not None:
-                lines.append(compiled)
-        notes = []
-        for i, source in enumerate(step.notes):
-            compiled = self.line(unit, (*base, "notes", i), source, declared, capture_names,
-                                 spoken=False)
-            if compiled is not None:
-                notes.append(compiled)
+
+        def compiled(key: str, sources: list[str]) -> list[Line]:
+            out = [self.line(unit, (*base, key, i), source, declared, capture_names,
+                             spoken=key == "say") for i, source in enumerate(sources)]
+            return [line for line in out if line is not None]
+
+        lines, notes = compiled("say", step.say), compiled("notes", step.notes)
         answers: dict[str, CompiledAnswer] = {}
         for i, answer in enumerate(step.answers):
             answers[answer.id] = self.compile_answer(unit, (*base, "answers", i), step, answer,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -70,11 +71,14 @@ def format_loc(loc: Iterable[str | int]) -> str:
     return out
 
 
+def _is_block(node: yaml.Node) -> bool:
+    """A block scalar (| or >): its text starts on the line after the indicator."""
+    return isinstance(node, yaml.ScalarNode) and node.style in ("|", ">")
+
+
 def _construct(loader: yaml.SafeLoader, node: yaml.Node, loc: Loc, source: SourceMap,
                problems: list[Problem]) -> Any:
-    # a block scalar (| or >) starts on the line after its indicator
-    block = isinstance(node, yaml.ScalarNode) and node.style in ("|", ">")
-    source.lines[loc] = node.start_mark.line + 1 + block
+    source.lines[loc] = node.start_mark.line + 1 + _is_block(node)
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)  # resolves YAML merge keys (<<)
         mapping: dict[Any, Any] = {}
@@ -90,7 +94,7 @@ def _construct(loader: yaml.SafeLoader, node: yaml.Node, loc: Loc, source: Sourc
                                         f"duplicate key {key!r}", format_loc(loc)))
                 continue
             mapping[key] = _construct(loader, value_node, (*loc, key), source, problems)
-            if not isinstance(value_node, yaml.ScalarNode) or value_node.style not in ("|", ">"):
+            if not _is_block(value_node):  # a block's own line is its text's first line
                 source.lines[(*loc, key)] = key_node.start_mark.line + 1
         return mapping
     if isinstance(node, yaml.SequenceNode):
@@ -159,11 +163,10 @@ def load_file(path: str | Path) -> LoadedSpec:
     return load_text(text, str(path))
 
 
-def builtin_specs() -> list[LoadedSpec]:
+@cache  # specs are immutable: parse the shipped files once per process
+def builtin_specs() -> tuple[LoadedSpec, ...]:
     """The flow and sub-dialogue files shipped in callscript/flows."""
     folder = resources.files("callscript") / "flows"
-    loaded = []
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith((".yaml", ".yml")):
-            loaded.append(load_text(entry.read_text(encoding="utf-8"), f"callscript/flows/{entry.name}"))
-    return loaded
+    return tuple(load_text(entry.read_text(encoding="utf-8"), f"callscript/flows/{entry.name}")
+                 for entry in sorted(folder.iterdir(), key=lambda e: e.name)
+                 if entry.name.endswith((".yaml", ".yml")))

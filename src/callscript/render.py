@@ -23,7 +23,6 @@ ENV = ImmutableSandboxedEnvironment(
     lstrip_blocks=True,
 )
 
-TOP_LEVEL_NAMES = frozenset({"customer", "billing", "agent", "deployment", "captured"})
 
 
 class TemplateProblem(Exception):
@@ -68,29 +67,18 @@ def analyse(ast: nodes.Template) -> Reads:
     """Collect the context paths a parsed template reads; refuse private attributes."""
     free = _free_names(ast)
     paths: dict[str, int] = {}
-    inner_names: set[int] = set()
-    for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
+    for node in ast.find_all((nodes.Getattr, nodes.Getitem, nodes.Name)):
         attr: object = node.attr if isinstance(node, nodes.Getattr) else None
         if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
             attr = node.arg.value
         if isinstance(attr, str) and attr.startswith("_"):
             raise TemplateProblem(f"reaches for the private attribute {attr!r}", node.lineno)
-    for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
         path = _dotted(node)
-        if path is None or path.split(".", 1)[0] not in free:
-            continue
-        # keep only the longest chain: customer.name, not customer
-        for child in node.iter_child_nodes():
-            inner_names.add(id(child))
-        if id(node) not in inner_names:
+        if path is not None and path.split(".", 1)[0] in free:
             paths.setdefault(path, node.lineno)
-    for node in ast.find_all(nodes.Name):
-        if node.name in free and id(node) not in inner_names and node.ctx == "load":
-            paths.setdefault(node.name, node.lineno)
-    for path in list(paths):
-        if any(other != path and other.startswith(path + ".") for other in paths):
-            del paths[path]
-    return Reads(paths)
+    # keep only the longest chains: customer.name, not customer
+    return Reads({path: line for path, line in paths.items()
+                  if not any(other.startswith(path + ".") for other in paths)})
 
 
 def has_template_syntax(source: str) -> bool:

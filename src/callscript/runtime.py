@@ -24,7 +24,6 @@ from callscript.compile import (
     AnswerOption,
     CompiledStep,
     Flow,
-    Line,
     template_variables,
 )
 from callscript.context import CallContext, context_value
@@ -169,7 +168,7 @@ class Call:
             raise NotApplicableError(flow.id, flow.applies_when.source,
                                      flow.applies_reason or "its condition is false")
         step = flow.steps[flow.start]
-        call._enter(step, call._render(step, call.variables))
+        call._enter(step, step.render(call.variables))
         if step.effects:
             call.apply_effects(step.effects, step.id)
         log.debug("call %s started %s v%d", call.call_id, flow.id, flow.version)
@@ -269,10 +268,8 @@ class Call:
         interruptions: tuple[AnswerOption, ...] = ()
         if step.interruptible and not step.terminal and len(self._stack) < MAX_INTERRUPTION_DEPTH:
             interruptions = self.flow.interruption_options
-        notes = step.static_notes
-        if notes is None:
-            notes = self._render_lines(step.notes, self.variables)
-        return Prompt(step.id, self._path[-1].lines, notes, answers, interruptions,
+        return Prompt(step.id, self._path[-1].lines, step.render_notes(self.variables), answers,
+                      interruptions,
                       step.terminal, self._outcome_at(step), self.on_hold)
 
     # -- moving ----------------------------------------------------------------
@@ -302,7 +299,7 @@ class Call:
             dest = chosen.target
         captured = {**self.captured, **values}
         # Render before changing anything: a template error must leave the call as it was.
-        lines = self._render(self.flow.steps[dest], {**self.variables, "captured": captured})
+        lines = self.flow.steps[dest].render({**self.variables, "captured": captured})
         entry = self._path[-1]
         entry.answer, entry.captures = answer_id, values or _NO_CAPTURES
         self.captured.update(values)
@@ -324,7 +321,7 @@ class Call:
                                  f"interruption {interruption_id!r} cannot be raised at step "
                                  f"{step.id!r}")
         dest = self.flow.interruptions[interruption_id].start
-        lines = self._render(self.flow.steps[dest], self.variables)
+        lines = self.flow.steps[dest].render(self.variables)
         self._path[-1].interruption = interruption_id
         self._stack.append(step.id)
         self.flow.machine.events[INTERRUPT_PREFIX + interruption_id].trigger(self)
@@ -363,15 +360,6 @@ class Call:
         if step.terminal:
             raise CallEnded(f"call {self.call_id} has ended at step {step.id!r}")
         return step
-
-    def _render(self, step: CompiledStep, variables: Mapping[str, Any]) -> tuple[str, ...]:
-        if step.static_lines is not None:
-            return step.static_lines  # shared by every call: no per-call copy
-        return self._render_lines(step.lines, variables)
-
-    @staticmethod
-    def _render_lines(lines: tuple[Line, ...], variables: Mapping[str, Any]) -> tuple[str, ...]:
-        return tuple(line.render(variables) for line in lines)
 
     def _enter(self, step: CompiledStep, lines: tuple[str, ...]) -> None:
         self._path.append(_Entry(step.id, lines, self._clock()))

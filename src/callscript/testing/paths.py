@@ -24,7 +24,7 @@ from callscript.compile import Flow
 from callscript.context import CallContext
 from callscript.rules.calendar import CHINA
 from callscript.runtime import Call
-from callscript.testing.walk import Move, apply, sample_capture
+from callscript.testing.walk import Move, apply, replay, sample_capture
 
 State = tuple[str, tuple[str, ...], str]  # step, return stack, outcome so far
 Label = tuple[str, str]  # (step, answer id) or (step, "!" + interruption id)
@@ -72,10 +72,8 @@ def case_clock() -> SteppingClock:
 
 
 def replay_case(flow: Flow, context: CallContext | Mapping[str, Any], moves: list[Move]) -> Call:
-    call = Call.start(flow, context, clock=case_clock())
-    for move in moves:
-        apply(call, move)
-    return call
+    """A case replayed as the plugin does: ``replay`` on the fixed case clock."""
+    return replay(flow, context, moves, clock=case_clock())
 
 
 def _moves(call: Call, rng: random.Random) -> list[Move]:

@@ -26,7 +26,7 @@ from callscript.runtime import Call
 from callscript.spec import Outcome
 from callscript.testing.coverage import Coverage
 from callscript.testing.paths import case_clock, path_cover, replay_case
-from callscript.testing.walk import Move, apply, random_walk, sample_context
+from callscript.testing.walk import Move, apply, random_walk, replay, sample_context
 
 GOODBYE = "再见"
 
@@ -95,10 +95,8 @@ class _Checker:
 
     def check_snapshot(self, call: Call, moves: list[Move], rng: random.Random) -> None:
         cut = rng.randrange(len(moves) + 1)
-        clock = case_clock()
-        first = Call.start(self.flow, call.context, clock=clock)
-        for move in moves[:cut]:
-            apply(first, move)
+        clock = case_clock()  # shared: the resumed call reads on where the first one stopped
+        first = replay(self.flow, call.context, moves[:cut], clock=clock)
         saved = json.loads(json.dumps(first.snapshot()))
         resumed = Call.restore(self.flow, saved, call.context, clock=clock)
         for move in moves[cut:]:
