@@ -60,6 +60,7 @@ class Prompt:
     """What the agent sees now."""
 
     step: str
+    title: str  # the step's title (its id when the flow gives none)
     lines: tuple[str, ...]
     notes: tuple[str, ...]
     answers: tuple[AnswerOption, ...]
@@ -287,7 +288,7 @@ class Call:
         interruptions: tuple[AnswerOption, ...] = ()
         if step.interruptible and not step.terminal and len(self._stack) < MAX_INTERRUPTION_DEPTH:
             interruptions = self.flow.interruption_options
-        return Prompt(step.id, self._path[-1].lines, step.render_notes(self.variables), answers,
+        return Prompt(step.id, step.title, self._path[-1].lines, step.render_notes(self.variables), answers,
                       interruptions,
                       step.terminal, self._outcome_at(step), self.on_hold)
 

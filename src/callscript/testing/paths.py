@@ -38,7 +38,7 @@ class PathCover:
     paths: list[list[Move]]
     uncoverable: list[Label] = field(default_factory=list)  # guards false in this context
 
-    def to_yaml(self, flow_file: str | None = None) -> str:
+    def to_yaml(self, flow_file: str | None = None, library: str | None = None) -> str:
         """Readable test cases, replayed by the pytest plugin (files named *.cases.yaml)."""
         cases = []
         for number, moves in enumerate(self.paths, 1):
@@ -51,6 +51,8 @@ class PathCover:
                            "steps": [e.step for e in record.path]},
             })
         data: dict[str, Any] = {"flow": self.flow.id, "version": self.flow.version}
+        if library:  # a built-in library's name, or a folder relative to the cases file
+            data["library"] = library
         if flow_file:
             data["flow_file"] = flow_file
         data["context"] = self.context.model_dump(mode="json", exclude_defaults=True)
