@@ -1,16 +1,16 @@
 """Validation of captured values: each capture type accepts exactly its documented forms.
 
-| type | accepted | kept as |
-| --- | --- | --- |
-| text | text, 1-500 characters after trimming, no control characters | str |
-| phone | text: digits, optionally a leading + and - or spaces, 6-20 characters | str |
-| date | ISO text ``2026-05-01`` or a ``date`` (not a datetime) | date |
-| datetime | ISO text ``2026-05-01T15:00`` (seconds and offset optional) or a ``datetime``; without an offset it takes the deployment's time zone | aware datetime |
-| month_day | ``--05-01``, ``05-01``, ``5月1日``, a ``MonthDay``; or a full date (ISO text or ``date``), kept whole | MonthDay or date |
-| int | an int (not a bool) or text of digits | int |
-| decimal | a Decimal, int or finite float, or number text | Decimal |
-| bool | a bool, or text true/false/是/否 | bool |
-| choice | one of the declared choices, as text | str |
+- text: text of 1-500 characters after trimming, without control characters.
+- phone: text of digits, optionally a leading + and - or spaces, 6-20 characters.
+- date: ISO text ``2026-05-01`` or a ``date`` (not a datetime); kept as a date.
+- datetime: ISO text ``2026-05-01T15:00`` (seconds and offset optional) or a
+  ``datetime``; without an offset it takes the deployment's time zone; kept aware.
+- month_day: ``--05-01``, ``05-01``, ``5月1日`` or a ``MonthDay``; or a full date
+  (ISO text or a ``date``), kept whole.
+- int: an int (not a bool) or digits as text.
+- decimal: a Decimal, int or finite float, or number text; kept as a Decimal.
+- bool: a bool, or text true/false/是/否.
+- choice: one of the declared choices, as text.
 
 Numbers are never dates: ``0`` is not 1970-01-01. A date or datetime that a
 follow-up is due at (an appointment) may not lie in the past nor more than two

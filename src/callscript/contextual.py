@@ -50,17 +50,17 @@ def fingerprinted_parts(context: CallContext) -> dict[str, dict[str, Any]]:
     return {"customer": dict(context.customer.__dict__), "billing": dict(context.billing.__dict__)}
 
 
-def _canonical(value: Any) -> Any:
-    if isinstance(value, Decimal):  # 100, 100.0 and 100.00 are one amount
-        return format(value.normalize(), "f")
-    return value
+_SORTED = msgspec.json.Encoder(order="sorted")
 
 
 def fingerprint(context: CallContext, salt: bytes) -> str:
     """HMAC-SHA256 of the fingerprinted parts, keyed by the call's random salt."""
-    parts = {name: {k: _canonical(v) for k, v in part.items()}
-             for name, part in fingerprinted_parts(context).items()}
-    return hmac.digest(salt, msgspec.json.encode(parts, order="sorted"), "sha256").hex()
+    parts = fingerprinted_parts(context)
+    for part in parts.values():
+        for key, value in part.items():
+            if isinstance(value, Decimal):  # 100, 100.0 and 100.00 are one amount
+                part[key] = float(value)
+    return hmac.digest(salt, _SORTED.encode(parts), "sha256").hex()
 
 
 def deployment_zone(context: CallContext) -> tzinfo:

@@ -97,6 +97,6 @@ def deliver(listeners: Sequence[Listener], events: Iterable[CallEvent]) -> list[
         for listener in listeners:
             try:
                 listener(event)
-            except Exception as err:  # noqa: BLE001 - reported together by ListenerError
+            except Exception as err:  # reported together, by ListenerError
                 failures.append(err)
     return failures

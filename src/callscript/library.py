@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
-from functools import cache
 from pathlib import Path
 
 from callscript.compile import Flow, compile_flow, index_specs
@@ -50,17 +50,35 @@ class FlowLibrary:
         return flows
 
 
-@cache
+# One lock for the built-in library: threads that ask at once on a cold start wait for
+# the first one's compilation instead of compiling copies of their own.
+_BUILTIN_LOCK = threading.Lock()
+_BUILTIN: dict[tuple[str, ...], tuple[FlowLibrary, dict[str, Flow] | None]] = {}
+
+
 def builtin_library(extra_forbidden: tuple[str, ...] = ()) -> FlowLibrary:
-    return FlowLibrary(builtin_specs(), extra_forbidden)
+    with _BUILTIN_LOCK:
+        known = _BUILTIN.get(extra_forbidden)
+        if known is None:
+            known = _BUILTIN[extra_forbidden] = (FlowLibrary(builtin_specs(), extra_forbidden), None)
+        return known[0]
 
 
 def builtin_flows(extra_forbidden: Iterable[str] = ()) -> dict[str, Flow]:
-    """The five flows of the seed script, compiled once per process.
+    """The five flows of the seed script, compiled once per process, also under threads.
 
     ``extra_forbidden``: a deployment's own forbidden phrases, checked in every agent line.
+    Returns a new dict each time; the flows in it are the same objects.
     """
-    return builtin_library(tuple(extra_forbidden)).compile_all()
+    key = tuple(extra_forbidden)
+    with _BUILTIN_LOCK:
+        known = _BUILTIN.get(key)
+        if known is None or known[1] is None:
+            library = known[0] if known else FlowLibrary(builtin_specs(), key)
+            known = _BUILTIN[key] = (library, library.compile_all())
+        flows = known[1]
+        assert flows is not None
+        return dict(flows)
 
 
 def load_flows(*paths: str | Path, extra_forbidden: Iterable[str] = ()) -> dict[str, Flow]:

@@ -47,7 +47,8 @@ from callscript.snapshot import ENCODER, build, load_state, new_fingerprint, par
 from callscript.spec import Outcome
 from callscript.state import MAX_ID, CallState, Fingerprint, TurnMemo
 
-__all__ = ["HOLD", "MAX_INTERRUPTION_DEPTH", "Call", "CallEvent", "Prompt", "call_observers"]
+__all__ = ["HOLD", "MAX_INTERRUPTION_DEPTH", "Call", "CallEvent", "Prompt", "call_observers",
+           "check_context"]
 
 log = logging.getLogger("callscript.call")
 log.addFilter(PrivacyFilter())  # a logger's filter runs before any handler, a host's too
@@ -92,8 +93,8 @@ def _check_captures(captures: object) -> Mapping[Any, Any] | None:
 class Call:
     """One live call through a compiled flow. Create with ``Call.start`` or ``Call.restore``."""
 
-    __slots__ = ("_base", "_clock", "_listeners", "_mark", "_prompt", "_state", "call_id",
-                 "context", "flow", "started_at")
+    __slots__ = ("_appointments", "_base", "_clock", "_listeners", "_mark", "_prompt", "_state",
+                 "_zone", "call_id", "context", "flow", "started_at")
 
     def __init__(self, flow: Flow, context: CallContext, *, call_id: str, started_at: datetime,
                  clock: Clock, listeners: Iterable[Listener], mark: Fingerprint,
@@ -108,6 +109,8 @@ class Call:
         self._state = state
         self._base = template_variables(context, {})  # context parts; captured added per turn
         self._prompt: Prompt | None = None
+        self._zone = deployment_zone(context)
+        self._appointments = appointments(flow)
 
     # -- creation --------------------------------------------------------------
 
@@ -118,6 +121,8 @@ class Call:
                                 flow)
         if not callable(clock):
             raise ArgumentError("clock", "a callable returning an aware datetime", clock)
+        if type(listeners) is tuple and not listeners:
+            return []
         if isinstance(listeners, str | bytes) or not isinstance(listeners, Iterable):
             raise ArgumentError("listeners", "an iterable of callables", listeners)
         given = list(listeners)
@@ -264,7 +269,7 @@ class Call:
         def compute(now: datetime, memo: tuple[str, str] | None) -> transition.Turn:
             return transition.answer(
                 self.flow, self._state, self._base, self.call_id, answer_id, given, now,
-                zone=deployment_zone(self.context), appointments=appointments(self.flow),
+                zone=self._zone, appointments=self._appointments,
                 memo=memo)
         return self._take("answer", answer_id, given, revision, turn_id, compute)
 
@@ -302,7 +307,7 @@ class Call:
             chosen = step.time_limit[1] if late and step.time_limit else next(iter(step.answers))
             return transition.answer(
                 self.flow, self._state, self._base, self.call_id, chosen, given, now,
-                zone=deployment_zone(self.context), appointments=appointments(self.flow),
+                zone=self._zone, appointments=self._appointments,
                 memo=memo)
         return self._take("resume", "", given, revision, turn_id, compute)
 
@@ -367,7 +372,7 @@ class Call:
         """The call's state as JSON-compatible data; store it between requests."""
         data: dict[str, Any] = msgspec.to_builtins(
             build(self.flow, self.call_id, self.started_at, self._mark, self._state))
-        return data
+        return data  # datetimes as ISO text, tuples as lists: what json.dumps takes
 
     def snapshot_json(self) -> bytes:
         """The snapshot as UTF-8 JSON bytes (what ``snapshot()`` holds, encoded directly)."""
@@ -386,7 +391,7 @@ class Call:
             path.append(PathEntry.model_construct(
                 step=e.step, lines=list(e.lines), at=e.at, answer=e.answer,
                 interruption=e.interruption, captures=dict(e.captures)))
-        return CallRecord(
+        return CallRecord.model_construct(  # built from validated state: no second validation
             call_id=self.call_id, flow_id=self.flow.id, flow_version=self.flow.version,
             agent_id=agent_id, customer_ref=customer_ref,
             started_at=self.started_at, ended_at=state.ended_at, outcome=self.outcome,

@@ -24,7 +24,7 @@ from callscript.compile import Flow
 from callscript.context import CallContext
 from callscript.contextual import fingerprint
 from callscript.errors import SnapshotError
-from callscript.spec import Outcome
+from callscript.spec import CaptureSpec, Outcome
 from callscript.state import (
     MAX_HISTORY,
     MAX_STACK,
@@ -41,13 +41,13 @@ from callscript.state import (
     _Data,
 )
 
-SNAPSHOT_FORMAT = "callscript.snapshot/2"
+SNAPSHOT_FORMAT: Literal["callscript.snapshot/2"] = "callscript.snapshot/2"
 OLD_FORMATS = ("callscript.snapshot/1",)
 MAX_BYTES = 1 << 20  # a snapshot of MAX_HISTORY long steps stays well below this
 _MANY = msgspec.Meta(max_length=MAX_HISTORY)
 
 
-class Snapshot(_Data):
+class Snapshot(_Data, frozen=True):
     format: Literal["callscript.snapshot/2"]
     flow: Id
     version: Annotated[int, msgspec.Meta(ge=1)]
@@ -121,16 +121,18 @@ def _old_format() -> SnapshotError:
 
 def parse(raw: str | bytes | bytearray | memoryview | Mapping[str, Any]) -> Snapshot:
     """Decode and validate the shape. Text and bytes are UTF-8 JSON; a mapping is JSON data."""
-    if isinstance(raw, Mapping):
-        return _convert(raw)
-    if isinstance(raw, str):
+    if isinstance(raw, bytes):
+        data = raw
+    elif isinstance(raw, str):
         try:
             data = raw.encode("utf-8")
         except UnicodeEncodeError:
             raise SnapshotError("not a valid callscript snapshot: invalid Unicode "
                                 "(a lone surrogate)") from None
-    elif isinstance(raw, bytes | bytearray | memoryview):
+    elif isinstance(raw, bytearray | memoryview):
         data = bytes(raw)
+    elif isinstance(raw, Mapping):
+        return _convert(raw)
     else:
         raise SnapshotError(f"a snapshot must be JSON text, UTF-8 JSON bytes or a mapping, "
                             f"not {type(raw).__name__}")
@@ -183,6 +185,21 @@ def _due_ok(due: str | None) -> bool:
     return True
 
 
+def _load_captures(specs: tuple[CaptureSpec, ...], given: Mapping[str, Any],
+                   captured: dict[str, Any], index: int) -> None:
+    by_name = {c.name: c for c in specs}
+    for name, value in given.items():
+        spec = by_name.get(name)
+        if spec is None:
+            raise SnapshotError(f"snapshot field path[{index}].captures holds a value the answer "
+                                "does not capture")
+        try:
+            captured[name] = from_json(spec, value)
+        except ValueError:
+            raise SnapshotError(f"snapshot field path[{index}].captures holds an invalid "
+                                "value") from None
+
+
 def load_state(flow: Flow, snap: Snapshot) -> CallState:
     """The call state a valid snapshot describes, checked against ``flow``; else SnapshotError."""
     rename = _migration(flow, snap)
@@ -194,36 +211,33 @@ def load_state(flow: Flow, snap: Snapshot) -> CallState:
                                 f"v{flow.version} does not have")
         return new
 
-    path: list[Entry] = []
+    steps, interruptions = flow.steps, flow.interruptions
+    path = list(snap.path)
     captured: dict[str, Any] = {}
-    last = len(snap.path) - 1
-    for i, item in enumerate(snap.path):
-        where = f"path[{i}]"
-        step = flow.steps[step_id(item.step, f"{where}.step")]
+    last = len(path) - 1
+    for i, item in enumerate(path):
+        name = rename.get(item.step, item.step) if rename else item.step
+        step = steps.get(name)
+        if step is None:
+            step_id(item.step, f"path[{i}].step")  # raises, naming the field
+            raise AssertionError  # pragma: no cover
+        if name != item.step:
+            path[i] = msgspec.structs.replace(item, step=name)
+        answer_id, interruption = item.answer, item.interruption
         if i == last:
-            if item.answer is not None or item.interruption is not None or item.captures:
-                raise SnapshotError(f"snapshot field {where}: the current step has no answer yet")
-        elif (item.answer is None) == (item.interruption is None):
-            raise SnapshotError(f"snapshot field {where}: a step left has exactly one answer "
-                                "or interruption")
-        elif item.interruption is not None and (item.interruption not in flow.interruptions
-                                                or item.captures):
-            raise SnapshotError(f"snapshot field {where}.interruption is not an interruption "
-                                "of the flow")
-        elif item.answer is not None:
-            answer = step.answers.get(item.answer)
-            if answer is None:
-                raise SnapshotError(f"snapshot field {where}.answer is not an answer of its step")
-            specs = {c.name: c for c in answer.captures}
-            for name, value in item.captures.items():
-                if name not in specs:
-                    raise SnapshotError(f"snapshot field {where}.captures holds a value the "
-                                        "answer does not capture")
-                try:
-                    captured[name] = from_json(specs[name], value)
-                except ValueError:
-                    raise SnapshotError(f"snapshot has an invalid capture at {where}") from None
-        path.append(item if step.id == item.step else msgspec.structs.replace(item, step=step.id))
+            if answer_id is not None or interruption is not None or item.captures:
+                raise SnapshotError(f"snapshot field path[{i}]: the current step has no "
+                                    "answer yet")
+        elif answer_id is not None:
+            answer = step.answers.get(answer_id)
+            if answer is None or interruption is not None:
+                raise SnapshotError(f"snapshot field path[{i}].answer is not an answer of its "
+                                    "step (or comes with an interruption)")
+            if item.captures:
+                _load_captures(answer.captures, item.captures, captured, i)
+        elif interruption not in interruptions or item.captures:
+            raise SnapshotError(f"snapshot field path[{i}]: a step left has an answer or an "
+                                "interruption of the flow, and an interruption captures nothing")
     current = step_id(snap.step, "step")
     if path[-1].step != current:
         raise SnapshotError("snapshot field step: the path does not end at its step")

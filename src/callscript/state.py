@@ -19,12 +19,13 @@ MAX_HISTORY = 2000  # path entries one call may have; a turn past it is refused
 MAX_STACK = 32  # pending returns (interruptions nest up to 4; return_to adds a few)
 MAX_LINES = 64  # lines or notes said at one step
 MAX_TURN_IDS = 16  # recent turn ids kept for idempotent retries
-MAX_TEXT = 4000  # characters of one line or value in a snapshot
 MAX_ID = 200  # characters of an id (call, step, answer, turn)
 
 Aware = Annotated[datetime, msgspec.Meta(tz=True)]
-Text = Annotated[str, msgspec.Meta(max_length=MAX_TEXT)]
-Id = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID)]
+# Strings are bounded by the snapshot's size (snapshot.MAX_BYTES), not one by one: a
+# length check per string would cost more than the rest of the decoding.
+Text = str
+Id = str
 Scalar = bool | int | float | Text | None
 Captures = Annotated[dict[Id, Scalar], msgspec.Meta(max_length=64)]
 
@@ -33,7 +34,7 @@ class _Data(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     pass
 
 
-class Entry(_Data):
+class Entry(_Data, frozen=True):
     """One step of the path: the lines said there, and how the customer answered."""
 
     step: Id
@@ -44,7 +45,7 @@ class Entry(_Data):
     captures: Captures = {}  # JSON forms (captures.to_json); msgspec copies the default
 
 
-class FollowUpItem(_Data):
+class FollowUpItem(_Data, frozen=True):
     kind: Id
     due: Text | None  # ISO date, or an aware ISO datetime for an agreed time
     estimated: bool
@@ -52,7 +53,7 @@ class FollowUpItem(_Data):
     step: Id
 
 
-class ComplaintItem(_Data):
+class ComplaintItem(_Data, frozen=True):
     kind: Literal["complaint", "suggestion"]
     text: Text | None
     step: Id
@@ -61,13 +62,13 @@ class ComplaintItem(_Data):
     estimated: bool
 
 
-class EscalationItem(_Data):
+class EscalationItem(_Data, frozen=True):
     reason: Text
     step: Id
     at: Aware
 
 
-class TurnMemo(_Data):
+class TurnMemo(_Data, frozen=True):
     """A turn that carried a turn id: its input digest and where it led."""
 
     id: Id
@@ -77,7 +78,7 @@ class TurnMemo(_Data):
     depth: Annotated[int, msgspec.Meta(ge=0, le=MAX_STACK)]  # pending returns there
 
 
-class Fingerprint(_Data):
+class Fingerprint(_Data, frozen=True):
     """An HMAC of the customer and billing parts of the context, with a per-call salt."""
 
     salt: Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{32}$")]

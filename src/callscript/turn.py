@@ -25,7 +25,6 @@ from callscript.compile import INTERRUPT_PREFIX, Flow
 from callscript.effects import Changes, Draft, apply_effects
 from callscript.errors import AnswerRejected, CallEnded, CaptureRejected
 from callscript.prompt import offered_answers, offered_interruptions, outcome_at
-from callscript.spec import RETURN
 from callscript.state import MAX_HISTORY, MAX_STACK, MAX_TURN_IDS, CallState, Entry, TurnMemo
 
 _NONE: dict[str, Any] = {}
