@@ -26,9 +26,12 @@ _EXPORTS: dict[str, str] = {
     "AnswerOption": "compile", "Flow": "compile",
     "Agent": "context", "Billing": "context", "CallContext": "context", "Customer": "context",
     "Deployment": "context", "placeholder_context": "context",
-    "AnswerRejected": "errors", "CallEnded": "errors", "CallscriptError": "errors",
-    "CaptureRejected": "errors", "ContextError": "errors", "FlowError": "errors",
+    "AnswerRejected": "errors", "ArgumentError": "errors", "CallEnded": "errors",
+    "CallscriptError": "errors", "CaptureRejected": "errors", "Conflict": "errors",
+    "ContextError": "errors", "FlowError": "errors", "ListenerError": "errors",
     "NotApplicableError": "errors", "Problem": "errors", "SnapshotError": "errors",
+    "StaleRevision": "errors", "TurnIdReused": "errors",
+    "MonthDay": "captures",
     "FlowLibrary": "library", "builtin_flows": "library", "load_flows": "library",
     "PrivacyFilter": "privacy",
     "CallRecord": "record", "Complaint": "record", "Escalation": "record", "FollowUp": "record",
@@ -41,6 +44,7 @@ __all__ = [  # static, so linters see the re-exports; a test keeps it equal to _
     "Agent",
     "AnswerOption",
     "AnswerRejected",
+    "ArgumentError",
     "Billing",
     "Call",
     "CallContext",
@@ -50,6 +54,7 @@ __all__ = [  # static, so linters see the re-exports; a test keeps it equal to _
     "CallscriptError",
     "CaptureRejected",
     "Complaint",
+    "Conflict",
     "ContextError",
     "Customer",
     "Deployment",
@@ -58,6 +63,8 @@ __all__ = [  # static, so linters see the re-exports; a test keeps it equal to _
     "FlowError",
     "FlowLibrary",
     "FollowUp",
+    "ListenerError",
+    "MonthDay",
     "NotApplicableError",
     "Outcome",
     "PathEntry",
@@ -65,7 +72,9 @@ __all__ = [  # static, so linters see the re-exports; a test keeps it equal to _
     "Problem",
     "Prompt",
     "SnapshotError",
+    "StaleRevision",
     "SteppingClock",
+    "TurnIdReused",
     "__version__",
     "builtin_flows",
     "load_flows",
@@ -88,6 +97,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # the same names, for type checkers and editors
+    from callscript.captures import MonthDay
     from callscript.clocks import SteppingClock, sequential_ids
     from callscript.compile import AnswerOption, Flow
     from callscript.context import (
@@ -100,14 +110,19 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     )
     from callscript.errors import (
         AnswerRejected,
+        ArgumentError,
         CallEnded,
         CallscriptError,
         CaptureRejected,
+        Conflict,
         ContextError,
         FlowError,
+        ListenerError,
         NotApplicableError,
         Problem,
         SnapshotError,
+        StaleRevision,
+        TurnIdReused,
     )
     from callscript.library import FlowLibrary, builtin_flows, load_flows
     from callscript.privacy import PrivacyFilter

@@ -370,9 +370,8 @@ class Call:
 
     def snapshot(self) -> dict[str, Any]:
         """The call's state as JSON-compatible data; store it between requests."""
-        data: dict[str, Any] = msgspec.to_builtins(
-            build(self.flow, self.call_id, self.started_at, self._mark, self._state))
-        return data  # datetimes as ISO text, tuples as lists: what json.dumps takes
+        data: dict[str, Any] = msgspec.json.decode(self.snapshot_json())
+        return data  # exactly the JSON data: datetimes as ISO text, arrays as lists
 
     def snapshot_json(self) -> bytes:
         """The snapshot as UTF-8 JSON bytes (what ``snapshot()`` holds, encoded directly)."""
