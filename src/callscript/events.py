@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
-from callscript.privacy import mask, mask_text
+from callscript.privacy import mask_text
 from callscript.record import Complaint, Escalation, FollowUp
 from callscript.state import ComplaintItem, EscalationItem, FollowUpItem
 
@@ -33,7 +33,11 @@ Listener = Callable[["CallEvent"], None]
 
 @dataclass(frozen=True, slots=True)
 class CallEvent:
-    """Something the host may want to react to. ``repr`` masks personal data."""
+    """Something the host may want to react to.
+
+    ``repr`` shows no captured value, and masks digit runs and the call's known
+    personal values in the rest; ``detail`` holds the values, for the host.
+    """
 
     kind: EventKind
     call_id: str
@@ -47,8 +51,8 @@ class CallEvent:
 
     def __repr__(self) -> str:
         shown = repr(self.detail)
-        if self.sensitive and self.kind == "captured":
-            shown = repr((self.detail[0], mask(self.detail[1])))
+        if self.kind == "captured":  # a value may be a name or free text: never shown here
+            shown = f"({self.detail[0]!r}, {'****' if self.sensitive else '…'})"
         return (f"CallEvent({self.kind}, call={self.call_id}, seq={self.seq}, "
                 f"revision={self.revision}, step={self.step}, "
                 f"detail={mask_text(shown, self.secrets)})")
