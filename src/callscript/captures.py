@@ -27,6 +27,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from callscript.rules.calendar import CHINA
 from callscript.spec import CaptureSpec
 
 MAX_TEXT = 500
@@ -219,8 +220,6 @@ def validate_captures(specs: tuple[CaptureSpec, ...], given: Mapping[str, Any], 
     name that is not a capture of ``specs``. Without ``now`` the checks against
     the time (appointments ahead, birthdays behind) are skipped.
     """
-    from callscript.rules.calendar import CHINA
-
     zone = zone or CHINA
     known = {spec.name for spec in specs}
     problems: list[str] = []
