@@ -183,7 +183,7 @@ def test_old_format_is_refused_saying_so(flows: dict[str, Flow]) -> None:
     old = {k: v for k, v in saved.items() if k not in ("revision", "turns", "events", "context")}
     old["format"] = "callscript.snapshot/1"
     for form in (old, json.dumps(old)):
-        with pytest.raises(SnapshotError, match="callscript.snapshot/1 is no longer restored"):
+        with pytest.raises(SnapshotError, match=r"callscript\.snapshot/1 is no longer restored"):
             Call.restore(flows["first_visit"], form, context_for("first_visit"))
 
 

@@ -148,7 +148,7 @@ def test_a_decimal_capture_takes_numbers_and_number_text() -> None:
 def test_captures_must_be_a_mapping(flows: dict[str, Flow], captures: Any) -> None:
     call, answer = at(flows, "address")
     before = call.snapshot_json()
-    with pytest.raises(ArgumentError, match="^captures must be a mapping") as caught:
+    with pytest.raises(ArgumentError, match=r"^captures must be a mapping") as caught:
         call.answer(answer, captures)
     assert isinstance(caught.value, TypeError) and caught.value.parameter == "captures"
     assert call.snapshot_json() == before
@@ -232,7 +232,7 @@ def test_start_refuses_wrong_argument_types(flows: dict[str, Flow], kwargs: dict
 
 def test_restore_refuses_wrong_argument_types(flows: dict[str, Flow]) -> None:
     call = first_visit(flows, [("answered", {})])
-    with pytest.raises(ArgumentError, match="^flow"):
+    with pytest.raises(ArgumentError, match=r"^flow"):
         Call.restore("first_visit", call.snapshot(), call.context)  # type: ignore[arg-type]
-    with pytest.raises(ArgumentError, match="^context"):
+    with pytest.raises(ArgumentError, match=r"^context"):
         Call.restore(call.flow, call.snapshot(), ["customer"])  # type: ignore[arg-type]

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from callscript.compile import Flow
 from callscript.rules.calendar import add_working_days, local_date
 from callscript.spec import EffectSpec, Outcome
 from callscript.state import CallState, ComplaintItem, EscalationItem, FollowUpItem
@@ -75,3 +76,21 @@ def apply_effects(changes: Changes, effects: Iterable[EffectSpec], step: str, no
             changes.drafts.append(("follow_up", step, reply, False))
         elif effect.outcome is not None:
             changes.outcome = effect.outcome
+
+
+_APPOINTMENTS: dict[int, tuple[Flow, frozenset[str]]] = {}
+
+
+def appointments(flow: Flow) -> frozenset[str]:
+    """Captures a follow-up is due at: agreed times, which may not lie in the past."""
+    known = _APPOINTMENTS.get(id(flow))
+    if known is not None and known[0] is flow:
+        return known[1]
+    names = frozenset(
+        e.follow_up.due.at_capture for step in flow.steps.values()
+        for effects in (step.effects, *(a.effects for a in step.answers.values()))
+        for e in effects if e.follow_up is not None and e.follow_up.due.at_capture)
+    if len(_APPOINTMENTS) > 256:  # flows loaded again and again (tests, reloads): stay small
+        _APPOINTMENTS.clear()
+    _APPOINTMENTS[id(flow)] = (flow, names)
+    return names

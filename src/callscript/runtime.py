@@ -27,6 +27,7 @@ from callscript.clocks import Clock, IdFactory, new_id, peek, read, utc_now
 from callscript.compile import CompiledStep, Flow, template_variables
 from callscript.context import CallContext
 from callscript.contextual import check_context, deployment_zone, personal_values, record_identity
+from callscript.effects import appointments
 from callscript.errors import (
     AnswerRejected,
     ArgumentError,
@@ -58,24 +59,6 @@ HOLD = "hold"  # the interruption Call.hold raises (the built-in hold sub-dialog
 # Testing hooks (coverage, the pytest plugin): called with every call started or
 # restored. Empty in production, so a call pays one falsy check.
 call_observers: list[Callable[[Call], None]] = []
-
-_APPOINTMENTS: dict[int, tuple[Flow, frozenset[str]]] = {}
-
-
-def appointments(flow: Flow) -> frozenset[str]:
-    """Captures a follow-up is due at: agreed times, which may not lie in the past."""
-    known = _APPOINTMENTS.get(id(flow))
-    if known is not None and known[0] is flow:
-        return known[1]
-    names = frozenset(
-        e.follow_up.due.at_capture for step in flow.steps.values()
-        for effects in (step.effects, *(a.effects for a in step.answers.values()))
-        for e in effects if e.follow_up is not None and e.follow_up.due.at_capture)
-    if len(_APPOINTMENTS) > 256:  # flows loaded again and again (tests, reloads): stay small
-        _APPOINTMENTS.clear()
-    _APPOINTMENTS[id(flow)] = (flow, names)
-    return names
-
 
 def _check_turn_args(revision: object, turn_id: object) -> None:
     if revision is not None and (not isinstance(revision, int) or isinstance(revision, bool)):
