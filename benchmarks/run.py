@@ -342,7 +342,7 @@ def main() -> int:
     parser.add_argument("--no-write", action="store_true", help="do not write docs/performance.md")
     args = parser.parse_args()
     scale = 0.1 if args.quick else 1.0
-    rounds = 1 if args.quick else 3  # best of several rounds, as timeit does: noise only adds
+    rounds = 1 if args.quick else 5  # best of several rounds, as timeit does: noise only adds
     turn = best_of(rounds, lambda: bench_turn(int(1000 * scale)))
     stateless = best_of(rounds, lambda: bench_stateless(int(3000 * scale)))
     snap = best_of(rounds, lambda: bench_snapshot(int(3000 * scale)))
@@ -412,7 +412,7 @@ def write_report(rows: list[tuple[str, str, str, bool, str]]) -> None:
               for n, v, b, ok, note in rows]
     lines += ["", "How each row is measured:", "",
               "- Times are medians; the turn, stateless, snapshot and record rows take the best "
-              "median of three rounds. Baselines are measured in the same run, interleaved with "
+              "median of five rounds (the machine is shared: other load only adds). Baselines are measured in the same run, interleaved with "
               "callscript's own samples where they are compared.",
               "- *floor*: what any engine must do per turn: a dict lookup of the next state and "
               "one line rendered by a sandboxed Jinja2 template reading the customer.",

@@ -219,8 +219,11 @@ class Call:
     def prompt(self) -> Prompt:
         if self._prompt is None:
             state = self._state
+            step = self.flow.steps[state.step]
+            plain = step.static_notes is not None and not step.guarded  # nothing to render
             self._prompt = build_prompt(self.flow, state.step, state.path[-1].lines,
                                         len(state.stack), state.outcome,
+                                        self._base if plain else
                                         transition.with_captured(self._base, state.captured),
                                         state.revision)
         return self._prompt

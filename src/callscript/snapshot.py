@@ -187,9 +187,8 @@ def _due_ok(due: str | None) -> bool:
 
 def _load_captures(specs: tuple[CaptureSpec, ...], given: Mapping[str, Any],
                    captured: dict[str, Any], index: int) -> None:
-    by_name = {c.name: c for c in specs}
     for name, value in given.items():
-        spec = by_name.get(name)
+        spec = next((c for c in specs if c.name == name), None)
         if spec is None:
             raise SnapshotError(f"snapshot field path[{index}].captures holds a value the answer "
                                 "does not capture")

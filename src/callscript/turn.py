@@ -111,7 +111,7 @@ def answer(flow: Flow, state: CallState, variables: Mapping[str, Any], call_id: 
     """Take an answer at the current step. Raises AnswerRejected, CaptureRejected or CallEnded."""
     _live(flow, state, call_id)
     step = flow.steps[state.step]
-    current = with_captured(variables, state.captured)
+    current = with_captured(variables, state.captured) if step.guarded else variables
     allowed = [a.id for a in offered_answers(step, current)]
     if answer_id not in allowed:
         known = answer_id if answer_id in step.answers else None
@@ -176,7 +176,8 @@ def _enter(flow: Flow, state: CallState, changes: Changes, dest: str, stack: tup
     step = flow.steps[dest]
     source = state.step
     # Render first: a template error must leave the call as it was (nothing is applied yet).
-    lines = step.render(with_captured(variables, captured))
+    lines = step.static_lines if step.static_lines is not None else step.render(
+        with_captured(variables, captured))
     changes.drafts.append(("step_entered", dest, dest, False))
     if entering and step.effects:
         apply_effects(changes, step.effects, dest, now, captured)
