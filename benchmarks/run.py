@@ -412,8 +412,9 @@ def write_report(rows: list[tuple[str, str, str, bool, str]]) -> None:
               for n, v, b, ok, note in rows]
     lines += ["", "How each row is measured:", "",
               "- Times are medians; the turn, stateless, snapshot and record rows take the best "
-              "median of five rounds (the machine is shared: other load only adds). Baselines are measured in the same run, interleaved with "
-              "callscript's own samples where they are compared.",
+              "median of five rounds (the machine is shared: other load only adds). Baselines "
+              "are measured in the same run, interleaved with callscript's own samples where "
+              "they are compared.",
               "- *floor*: what any engine must do per turn: a dict lookup of the next state and "
               "one line rendered by a sandboxed Jinja2 template reading the customer.",
               "- *one in-memory turn*: every answer or interruption of 1,000 seeded random walks "
@@ -438,7 +439,14 @@ def write_report(rows: list[tuple[str, str, str, bool, str]]) -> None:
               "callscript.builtin_flows()` (the YAML files parsed, validated and compiled).",
               "- *full answer coverage*: `callscript.testing.paths.path_cover` for each flow, "
               "then every path replayed as a complete call; the shipped `tests/cases` replay "
-              "the same way under pytest."]
+              "the same way under pytest.",
+              "",
+              "Where a stateless turn goes (profiled): about a third restoring (msgspec decoding "
+              "and validating the snapshot, then checking it against the flow), a tenth the "
+              "context fingerprint (HMAC-SHA256), a third the turn itself, of which the one "
+              "sandboxed Jinja2 line is the largest part, and the rest encoding the new snapshot. "
+              "Validating the context from a dict on every request adds about 10 µs: a worker "
+              "that keeps validated `CallContext`s per customer saves it."]
     (ROOT / "docs" / "performance.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("wrote docs/performance.md")
 
