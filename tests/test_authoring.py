@@ -106,7 +106,7 @@ def test_a_bad_context_names_each_field_and_why_never_the_value(water: FlowLibra
                                                      "+ - or spaces)",
                                     "bill.due_on": "expected a date such as 2026-05-01"}
     assert "博士" not in str(caught.value) and "12-34" not in str(caught.value)
-    with pytest.raises(ContextError, match="a context is a mapping of parts"):
+    with pytest.raises(callscript.ArgumentError, match="context must be a mapping"):
         Call.start(flow, ["not", "a", "mapping"])  # type: ignore[arg-type]
 
 

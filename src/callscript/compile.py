@@ -266,8 +266,8 @@ class _Compiler:
             time_limit = (seconds, step.time_limit.answer) if seconds else None
         self.step = ""
         return CompiledStep(
-            id=f"{unit.prefix}{step_id}", title=step.title or f"{unit.prefix}{step_id}", file=unit.source.file,
-            line=unit.source.line(base), lines=tuple(lines), notes=tuple(notes),
+            id=f"{unit.prefix}{step_id}", title=step.title or f"{unit.prefix}{step_id}",
+            file=unit.source.file, line=unit.source.line(base), lines=tuple(lines), notes=tuple(notes),
             return_lines=tuple(return_lines), answers=answers, effects=tuple(step.effects),
             disposition=step.disposition, marks=tuple(step.marks), interruptible=step.interruptible,
             time_limit=time_limit, customer_hangs_up_first=step.customer_hangs_up_first,

@@ -26,7 +26,7 @@ class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-CaptureType = Literal["text", "phone", "date", "datetime", "int", "decimal", "bool", "choice"]
+CaptureType = Literal["text", "phone", "date", "datetime", "month_day", "int", "decimal", "bool", "choice"]
 
 
 class CaptureSpec(_Spec):

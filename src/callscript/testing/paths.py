@@ -80,7 +80,8 @@ def replay_case(flow: Flow, context: BaseModel | Mapping[str, Any], moves: list[
 
 def _moves(call: Call, rng: random.Random) -> list[Move]:
     prompt = call.prompt
-    out = [Move("answer", a.id, {c.name: sample_capture(c, rng) for c in a.captures})
+    today = call.updated_at.astimezone(CHINA).date()
+    out = [Move("answer", a.id, {c.name: sample_capture(c, rng, today) for c in a.captures})
            for a in prompt.answers]
     if len(call.return_stack) < MAX_DEPTH:
         out += [Move("interrupt", i.id) for i in prompt.interruptions]
@@ -112,13 +113,13 @@ class _Graph:
         queue = deque([start])
         while queue:
             state = queue.popleft()
-            call = Call.restore(flow, snapshots[state], first.context)
+            call = Call.restore(flow, snapshots[state], first.context, clock=case_clock())
             graph.edges[state] = []
             if call.ended:
                 graph.to_end[state] = (0, None, None)
                 continue
             for move in _moves(call, rng):
-                branch = Call.restore(flow, snapshots[state], first.context)
+                branch = Call.restore(flow, snapshots[state], first.context, clock=case_clock())
                 apply(branch, move)
                 after = _state(branch)
                 graph.edges[state].append((move, after))
