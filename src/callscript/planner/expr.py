@@ -128,7 +128,7 @@ def _const(value: Any) -> Typed:
     raise Untranslatable(f"a constant of type {type(value).__name__} is not supported")
 
 
-def _node(node: nodes.Node, names: Names) -> Typed:  # noqa: PLR0911 - one case per node kind
+def _node(node: nodes.Node, names: Names) -> Typed:
     if isinstance(node, nodes.Const):
         return _const(node.value)
     if isinstance(node, nodes.Name | nodes.Getattr):

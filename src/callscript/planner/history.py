@@ -17,7 +17,8 @@ _UTC = pl.Datetime("us", "UTC")
 
 @dataclass(frozen=True, slots=True)
 class History:
-    pairs: pl.DataFrame  # per (customer_ref, flow): attempts, last_not_before, last_agreed, never_flow, done_at
+    # per (customer_ref, flow): attempts, last_not_before, last_agreed, never_flow, done_at
+    pairs: pl.DataFrame
     customers: pl.DataFrame  # per customer_ref: today, never_customer, blocked_until
     follow_ups: pl.DataFrame  # customer_ref, flow, ended_at, kind, due, agreed
 
@@ -27,8 +28,9 @@ def retry_table(policy: Policy) -> pl.DataFrame:
     rows = [{"disposition": name, "after": retry.after, "at_follow_up": retry.at_follow_up,
              "never": retry.never, "done": retry.done, "scope": retry.scope}
             for name, retry in policy.dispositions.items()]
-    schema = {"disposition": pl.String, "after": pl.Duration("us"), "at_follow_up": pl.String,
-              "never": pl.Boolean, "done": pl.Boolean, "scope": pl.String}
+    schema: dict[str, pl.DataType] = {"disposition": pl.String(), "after": pl.Duration("us"),
+                                      "at_follow_up": pl.String(), "never": pl.Boolean(),
+                                      "done": pl.Boolean(), "scope": pl.String()}
     return pl.DataFrame(rows, schema=schema)
 
 

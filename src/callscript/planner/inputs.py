@@ -152,6 +152,22 @@ def records_from_file(path: Path) -> RecordSource:
     return read
 
 
+def records_from_frame(frame: pl.DataFrame) -> RecordSource:
+    """Earlier calls already in memory (a database query's result): the same columns as the
+    export, ended_at as ISO 8601 text or an aware datetime."""
+    if "follow_ups" not in frame.columns:
+        frame = frame.with_columns(pl.lit(None, dtype=pl.List(_FOLLOW_UP)).alias("follow_ups"))
+    if frame.schema["ended_at"] != pl.String:
+        frame = frame.with_columns(pl.col("ended_at").dt.convert_time_zone("UTC")
+                                   .dt.to_string("%Y-%m-%dT%H:%M:%S%.f%:z"))
+
+    def read(since: datetime) -> pl.LazyFrame:
+        typed = _normalise_records(frame.lazy().with_columns(pl.col("follow_ups").cast(pl.List(_FOLLOW_UP))))
+        return typed.filter((pl.col("ended_at") >= since) | pl.col("ended_at").is_null())
+
+    return read
+
+
 def check_records(records: pl.DataFrame, path: str) -> None:
     """Refuse records without a customer, flow, disposition or a readable ended_at."""
     bad = records.filter(pl.any_horizontal(pl.col(c).is_null() for c in RECORD_COLUMNS))

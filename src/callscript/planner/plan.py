@@ -267,7 +267,8 @@ class Planner:
         out = rows.sort("agent_id", "window_start", "priority", key, descending=[False, False, True, False],
                         nulls_last=True).select(
             pl.col(key).alias("customer_ref"), "flow", "reason", pl.col("priority").cast(pl.Int64),
-            *iso, (pl.col("attempts") + 1).cast(pl.Int64).alias("attempt"), pl.col("agent_id").cast(pl.String),
+            *iso, (pl.col("attempts") + 1).cast(pl.Int64).alias("attempt"),
+            pl.col("agent_id").cast(pl.String),
             context_json(self.columns, agent_fields).alias("context"),
             pl.lit(windows.estimated).alias("calendar_estimated"), "rule_id")
         return out
