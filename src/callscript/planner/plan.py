@@ -69,7 +69,8 @@ class Planner:
     def _names(self, today: date) -> Names:
         fields = context_fields()
         columns = {spec.to or f"row.{name}": (fields[spec.to].type if spec.to else spec.type or "text")
-                   for name, spec in self.policy.customers.columns.items()}
+                   for name, spec in self.policy.customers.columns.items()
+                   if spec.to is None or spec.to in fields}  # unknown fields: check_policy says so
         return Names(columns, self.policy.params, today)
 
     def _expression_problems(self, source: SourceMap) -> list[Problem]:
