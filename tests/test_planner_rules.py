@@ -127,7 +127,9 @@ def test_a_follow_up_answered_by_a_later_call_is_not_due_any_more() -> None:
 ])
 def test_an_agreed_time_is_kept(agreed: str, start: str, end: str) -> None:
     busy = record("C1", "first_visit", "rescheduled", "2025-10-08T10:00:00+08:00", [("callback", agreed)])
-    row = rows_of(plan([customer("C1", **NEW)], date(2025, 10, 9), [busy]))["C1"]
+    # another record first whose follow-up is a day: times are not guessed from the first value
+    other = record("C2", "first_visit", "completed", "2025-10-08T09:00:00Z", [("second_visit", "2025-12-01")])
+    row = rows_of(plan([customer("C1", **NEW)], date(2025, 10, 9), [other, busy]))["C1"]
     assert (row["flow"], row["reason"], row["attempt"]) == ("first_visit", "客户约定的时间回电", 2)
     assert row["window_start"] == f"2025-10-09T{start}:00+08:00"
     assert row["window_end"] == f"2025-10-09T{end}:00+08:00"

@@ -10,6 +10,7 @@ from datetime import datetime
 
 import polars as pl
 
+from callscript.planner.inputs import parse_instant
 from callscript.planner.policy import Policy
 
 _UTC = pl.Datetime("us", "UTC")
@@ -58,7 +59,7 @@ def summarise(records: pl.DataFrame, policy: Policy, day_start: datetime) -> His
                 .unnest("follow_ups")
                 .with_columns(
                     pl.when(pl.col("due").str.contains("T"))
-                    .then(pl.col("due").str.to_datetime(strict=False, time_zone="UTC")).alias("due_at"),
+                    .then(parse_instant(pl.col("due"))).alias("due_at"),
                     pl.when(~pl.col("due").str.contains("T"))
                     .then(pl.col("due").str.to_date("%Y-%m-%d", strict=False)).alias("due_day"))
                 .with_columns(pl.coalesce(pl.col("due_at"), _day_start("due_day", zone)).alias("due"))

@@ -112,13 +112,23 @@ _RECORD_SCHEMA = {"customer_ref": pl.String, "flow": pl.String, "disposition": p
                   "ended_at": pl.String, "follow_ups": pl.String}
 
 
+def parse_instant(text: pl.Expr) -> pl.Expr:
+    """ISO 8601 date-times with an offset (``+08:00``, ``Z``) as UTC; anything else null.
+
+    Explicit formats: Polars would otherwise guess one format from the first value
+    and turn every value written differently into null.
+    """
+    return pl.coalesce(text.str.to_datetime(fmt, strict=False, time_zone="UTC")
+                       for fmt in ("%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M%#z"))
+
+
 def _normalise_records(frame: pl.LazyFrame) -> pl.LazyFrame:
     """ended_at to UTC; follow-ups stay text (history parses them after exploding, which is
     much faster than parsing inside lists)."""
     return frame.select(
         pl.col("customer_ref").cast(pl.String), pl.col("flow").cast(pl.String),
         pl.col("disposition").cast(pl.String),
-        pl.col("ended_at").str.to_datetime(strict=False, time_zone="UTC"), pl.col("follow_ups"))
+        parse_instant(pl.col("ended_at")).alias("ended_at"), pl.col("follow_ups"))
 
 
 def records_from_file(path: Path) -> RecordSource:
