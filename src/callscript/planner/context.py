@@ -87,11 +87,16 @@ def text_column(path: str) -> str:
     return f"{path}#text"
 
 
+def _clean(name: str) -> pl.Expr:
+    """A cell without surrounding blanks; an empty cell is null."""
+    stripped = pl.col(name).str.strip_chars()
+    return pl.when(stripped == "").then(None).otherwise(stripped).alias(name)
+
+
 def _parse(column: Column) -> tuple[pl.Expr, pl.Expr]:
-    """(typed value, problem message or null) for one raw text column."""
-    raw = pl.col(column.name).str.strip_chars()
-    empty = raw.is_null() | (raw == "")
-    value = pl.when(empty).then(None).otherwise(raw)
+    """(typed value, problem message or null) for one cleaned text column (see _clean)."""
+    value = pl.col(column.name)
+    empty = value.is_null()
     field = column.field
     bad: pl.Expr = pl.lit(False)
     message = ""
@@ -146,18 +151,19 @@ def validate(frame: pl.DataFrame, columns: Sequence[Column], line: str) -> tuple
         typed, problem = _parse(column)
         typed_exprs.append(typed.alias(column.path))
         if column.field.type == "money":
-            typed_exprs.append(pl.when(problem.is_null()).then(
-                pl.col(column.name).str.strip_chars()).otherwise(None).alias(text_column(column.path)))
+            typed_exprs.append(pl.when(problem.is_null()).then(pl.col(column.name)).otherwise(None)
+                               .alias(text_column(column.path)))
         problems.append(problem.alias(f"!{column.name}"))
-    checked = frame.select(pl.col(line), *typed_exprs, *problems)
+    # lazy: both cores share the columns, and common subexpressions are computed once
+    checked = (frame.lazy().select(pl.col(line), *(_clean(c.name) for c in columns))
+               .select(pl.col(line), *typed_exprs, *problems).collect())
     flags = [f"!{c.name}" for c in columns]
     any_bad = pl.any_horizontal(pl.col(f).is_not_null() for f in flags)
-    rejects = pl.concat([
-        checked.lazy().filter(pl.col(flag).is_not_null()).select(
-            pl.col(line).alias("line"), pl.lit(flag[1:]).alias("field"), pl.col(flag).alias("problem"))
-        for flag in flags
-    ]).sort("line", "field").collect() if flags else pl.DataFrame(
-        schema={"line": pl.Int64, "field": pl.String, "problem": pl.String})
+    rejects = (checked.filter(any_bad).select(line, *flags)
+               .unpivot(index=line, on=flags, variable_name="field", value_name="problem")
+               .filter(pl.col("problem").is_not_null())
+               .select(pl.col(line).alias("line"), pl.col("field").str.strip_prefix("!"), "problem")
+               .sort("line", "field"))
     good = checked.filter(~any_bad).drop(flags)
     return good, rejects
 
