@@ -129,7 +129,7 @@ def test_bad_rows_go_to_the_rejects_file_with_line_and_field(tmp_path: Path) -> 
     assert rejects.splitlines() == ["line,field,problem", "3,phone,not a phone number (5 to 15 digits)",
                                     "4,opened_on,not a date (YYYY-MM-DD)", "5,customer_ref,\"empty, but required\""]
     assert "call-me" not in rejects and "call-me" not in done.stderr
-    assert "rejected: 3 rows" in done.stderr
+    assert "rejected rows: 3 (3 problems)" in done.stderr
     assert [r["customer_ref"] for r in csv.DictReader(out.open(encoding="utf-8"))] == ["C1"]
 
 
@@ -185,3 +185,24 @@ def test_import_callscript_does_not_import_polars() -> None:
     code = ("import sys, callscript, callscript.cli; callscript.builtin_flows(); "
             "assert 'polars' not in sys.modules, 'polars imported'")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60).returncode == 0
+
+
+def test_the_worked_example_in_the_docs_runs_as_shown(tmp_path: Path) -> None:
+    import re
+    import shlex
+
+    page = Path("docs/planning.md").read_text(encoding="utf-8")
+    blocks = dict(re.findall(r"<!-- example: (\S+) -->\n```\w+\n(.*?)```", page, re.S))
+    for name in ("customers.csv", "records.jsonl", "agents.csv"):
+        (tmp_path / name).write_text(blocks[name], encoding="utf-8")
+    command, *shown = blocks["run"].splitlines()
+    args = shlex.split(command.removeprefix("$ "))[2:]  # after "callscript plan"
+    done = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == shown
+    table = page.split("`worklist.csv` (the `context` column shortened here):")[1].split("\n\n")[1]
+    expected = [[cell.strip() for cell in line.strip("|").split("|")] for line in table.splitlines()[2:]]
+    got = [[row[c] for c in ("customer_ref", "flow", "reason", "priority", "window_start", "window_end",
+                             "attempt", "agent_id")]
+           for row in csv.DictReader((tmp_path / "worklist.csv").open(encoding="utf-8"))]
+    assert got == expected

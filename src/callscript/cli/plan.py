@@ -79,7 +79,7 @@ def plan_command(
             rejects_path = rejects or output.with_name(output.stem + ".rejects.csv")
             if result.rejects.height:
                 write_frame(result.rejects, rejects_path)
-    err = Console(stderr=True, highlight=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
     if result.calendar_estimated:
         err.print(f"warning: {day} is past the years the official calendar publishes; planned as "
                   "Monday to Friday, rows flagged calendar_estimated")
@@ -92,6 +92,6 @@ def plan_command(
         if name.startswith(("rule:", "held_out:")) or name in ("do_not_call", "over_capacity"):
             err.print(f"  {name}: {value}")
     if result.rejects.height:
-        err.print(f"  rejected: {counts['rejected_rows']} rows ({result.rejects.height} problems) "
+        err.print(f"  rejected rows: {counts['rejected_rows']} ({result.rejects.height} problems) "
                   f"-> {rejects_path}")
 
