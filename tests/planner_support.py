@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable, Mapping
 from datetime import date
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -59,7 +60,7 @@ def telecom() -> Planner:
 
 def policy_variant(**replace: str) -> LoadedPolicy:
     """The telecom policy's text with lines replaced: {'per_day: 1': 'per_day: 2'}."""
-    text = open(POLICY_FILE, encoding="utf-8").read()
+    text = Path(POLICY_FILE).read_text(encoding="utf-8")
     for old, new in replace.items():
         assert old in text, old
         text = text.replace(old, new)

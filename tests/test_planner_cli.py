@@ -47,7 +47,8 @@ def files(tmp_path: Path) -> dict[str, Path]:
         customer("C5"),
     ])
     records = write_records(tmp_path / "records.jsonl", [
-        record("C5", "first_visit", "completed", "2025-09-26T10:00:00+08:00", [("second_visit", "2025-10-09")]),
+        record("C5", "first_visit", "completed", "2025-09-26T10:00:00+08:00",
+               [("second_visit", "2025-10-09")]),
         record("C1", "first_visit", "rescheduled", "2025-10-08T16:00:00+08:00",
                [("callback", "2025-10-09T15:00:00+08:00")]),
     ])
@@ -67,7 +68,8 @@ def test_a_worklist_for_every_agent_with_why_which_flow_and_when(files: dict[str
                                  "attempt", "agent_id", "context"]
     by_ref = {r["customer_ref"]: r for r in rows}
     assert set(by_ref) <= {"C1", "C2", "C3", "C5"} and "C4" not in by_ref
-    assert by_ref["C1"]["flow"] == "first_visit" and by_ref["C1"]["window_start"] == "2025-10-09T15:00:00+08:00"
+    assert by_ref["C1"]["flow"] == "first_visit"
+    assert by_ref["C1"]["window_start"] == "2025-10-09T15:00:00+08:00"
     assert by_ref["C5"]["flow"] == "second_visit" and by_ref["C5"]["reason"] == "客户希望的二次回访时间已到"
     assert by_ref["C3"]["agent_id"] in ("A1", "A2")  # no manager of their own: balanced
     flows = builtin_flows()
@@ -80,7 +82,8 @@ def test_a_worklist_for_every_agent_with_why_which_flow_and_when(files: dict[str
 @pytest.mark.parametrize("suffix", [".json", ".parquet"])
 def test_json_and_parquet_worklists(files: dict[str, Path], suffix: str) -> None:
     out = files["dir"] / f"worklist{suffix}"
-    assert run(files["customers"], "--records", files["records"], "--on", "2025-10-09", "-o", out).returncode == 0
+    done = run(files["customers"], "--records", files["records"], "--on", "2025-10-09", "-o", out)
+    assert done.returncode == 0
     table = pl.read_json(out) if suffix == ".json" else pl.read_parquet(out)
     assert table.height == 4 and "context" in table.columns
 
@@ -111,7 +114,8 @@ def test_duplicate_customer_refs_are_refused(tmp_path: Path) -> None:
 
 
 def test_a_gbk_file_is_refused_with_a_hint_to_convert(tmp_path: Path) -> None:
-    source = write_customers(tmp_path / "gbk.csv", [customer("C1"), customer("C2", name="欧阳")], encoding="gbk")
+    source = write_customers(tmp_path / "gbk.csv", [customer("C1"), customer("C2", name="欧阳")],
+                             encoding="gbk")
     done = run(source, "--on", "2025-10-09", "-o", tmp_path / "w.csv")
     assert done.returncode == 2
     assert "gbk.csv:2: not UTF-8" in done.stderr and "iconv -f GBK -t UTF-8" in done.stderr
@@ -127,7 +131,8 @@ def test_bad_rows_go_to_the_rejects_file_with_line_and_field(tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr
     rejects = (tmp_path / "w.rejects.csv").read_text(encoding="utf-8")
     assert rejects.splitlines() == ["line,field,problem", "3,phone,not a phone number (5 to 15 digits)",
-                                    "4,opened_on,not a date (YYYY-MM-DD)", "5,customer_ref,\"empty, but required\""]
+                                    "4,opened_on,not a date (YYYY-MM-DD)",
+                                    "5,customer_ref,\"empty, but required\""]
     assert "call-me" not in rejects and "call-me" not in done.stderr
     assert "rejected rows: 3 (3 problems)" in done.stderr
     assert [r["customer_ref"] for r in csv.DictReader(out.open(encoding="utf-8"))] == ["C1"]
@@ -143,7 +148,8 @@ def test_a_public_holiday_gives_an_empty_worklist_and_says_why(files: dict[str, 
 
 
 def test_past_the_published_calendar_warns_once(tmp_path: Path) -> None:
-    source = write_customers(tmp_path / "c.csv", [customer(f"C{i}", opened_on="2027-01-01") for i in range(3)])
+    people = [customer(f"C{i}", opened_on="2027-01-01") for i in range(3)]
+    source = write_customers(tmp_path / "c.csv", people)
     done = run(source, "--on", "2027-01-04", "-o", tmp_path / "w.csv")
     assert done.returncode == 0
     assert done.stderr.count("past the years the official calendar publishes") == 1

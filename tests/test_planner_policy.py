@@ -46,7 +46,8 @@ MISTAKES = [
      "  wrong_number:", "exactly one of"),
     ("timezone: Asia/Shanghai", "timezone: Asia/Shanghia", "timezone:", "unknown time zone"),
     ("holdout: {share: 0.1, seed: telecom-retention}\n  - id: zero_usage",
-     "holdout: {share: 1.5, seed: telecom-retention}\n  - id: zero_usage", "share: 1.5", "less than or equal"),
+     "holdout: {share: 1.5, seed: telecom-retention}\n  - id: zero_usage", "share: 1.5",
+     "less than or equal"),
     ("  - id: second_visit\n    flow: second_visit\n", "  - id: second_visit\n", "  - id: second_visit",
      "give flow, or repeat_flow"),
     ("  - id: zero_usage", "  - id: spending_drop", "  - id: spending_drop\n    flow: zero_usage",
@@ -105,3 +106,15 @@ def test_a_copy_of_the_built_in_policy_loads_from_a_file(tmp_path: Path) -> None
     copy = tmp_path / "mine.yaml"
     copy.write_text(TEXT, encoding="utf-8")
     assert load_policy(copy).policy == builtin_policy().policy
+
+
+def test_the_planner_schema_mirrors_the_call_context() -> None:
+    from callscript.context import CONTEXT_FIELDS
+    from callscript.planner.context import context_fields, known_dispositions
+    from callscript.spec import Outcome
+
+    fields = context_fields()
+    assert set(fields) <= set(CONTEXT_FIELDS)
+    assert {p for p, f in fields.items() if f.sensitive} == {p for p in fields if CONTEXT_FIELDS[p]}
+    assert known_dispositions() == {o.value for o in Outcome}
+    assert set(builtin_policy().policy.dispositions) == known_dispositions()
