@@ -208,16 +208,26 @@ class Planner:
         return pl.concat(parts).collect()
 
     def _holdout(self, candidates: pl.DataFrame, counts: dict[str, int]) -> pl.DataFrame:
-        kept = [candidates]
+        """Drop the held-out customers of each holdout rule (one draw per customer and seed)."""
+        key = self.key_path
+        shares = {i: r.holdout for i, r in enumerate(self.policy.rules) if r.holdout and r.holdout.share}
+        if not shares:
+            return candidates
+        held_parts = []
+        for seed in sorted({h.seed for h in shares.values()}):
+            rules = [i for i, h in shares.items() if h.seed == seed]
+            refs = candidates.filter(pl.col("rule").is_in(rules)).get_column(key).unique()
+            draws = pl.DataFrame({key: refs, "draw": holdout_draw(refs, seed)})
+            share = pl.lit(None, pl.Float64)
+            for i in rules:
+                share = pl.when(pl.col("rule") == i).then(pl.lit(shares[i].share)).otherwise(share)
+            held_parts.append(candidates.filter(pl.col("rule").is_in(rules)).join(draws, on=key)
+                              .filter(pl.col("draw") < share).select(key, "rule"))
+        held = pl.concat(held_parts)
         for i, rule in enumerate(self.policy.rules):
-            if rule.holdout is None or rule.holdout.share == 0:
-                continue
-            mine = candidates.filter(pl.col("rule") == i)
-            draw = holdout_draw(mine.get_column(self.key_path), rule.holdout.seed)
-            held = draw < rule.holdout.share
-            counts[f"held_out:{rule.id}"] = int(held.sum())
-            kept = [k.filter(pl.col("rule") != i) for k in kept] + [mine.filter(~held)]
-        return pl.concat(kept)
+            if i in shares:
+                counts[f"held_out:{rule.id}"] = held.filter(pl.col("rule") == i).height
+        return candidates.join(held, on=[key, "rule"], how="anti")
 
     def _gate(self, candidates: pl.DataFrame, history: History, windows: DayWindows) -> pl.DataFrame:
         """Attempt limits, retry delays, finished flows; then the window each row gets today."""
