@@ -212,3 +212,20 @@ def test_the_worked_example_in_the_docs_runs_as_shown(tmp_path: Path) -> None:
                              "attempt", "agent_id")]
            for row in csv.DictReader((tmp_path / "worklist.csv").open(encoding="utf-8"))]
     assert got == expected
+
+
+def test_a_progress_display_on_a_terminal_only(files: dict[str, Path]) -> None:
+    import os
+
+    import pexpect
+
+    args = ["-m", "callscript", "plan", str(files["customers"]), "--on", "2025-10-09",
+            "-o", str(files["dir"] / "w.csv")]
+    child = pexpect.spawn(sys.executable, args, encoding="utf-8", timeout=60, dimensions=(40, 200),
+                          env=dict(os.environ, TERM="xterm"))
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert "planning" in child.before and "calls planned" in child.before
+    piped = run(files["customers"], "--on", "2025-10-09", "-o", files["dir"] / "w.csv")
+    assert "planning" not in piped.stderr and "\x1b[" not in piped.stderr
