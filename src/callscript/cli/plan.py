@@ -49,17 +49,18 @@ def plan_command(
     from datetime import datetime
 
     from callscript.cli.sources import flows_from
-    from callscript.planner import (
-        Planner,
-        builtin_policy,
-        load_policy,
-        read_agents,
-        read_table,
-        records_from_file,
-        write_frame,
-    )
 
     with user_errors():
+        from callscript.planner import (  # here: without Polars, one line says how to install it
+            Planner,
+            builtin_policy,
+            load_policy,
+            read_agents,
+            read_table,
+            records_from_file,
+            write_frame,
+        )
+
         if output.suffix.lower() not in (".csv", ".parquet", ".json"):
             raise fail(f"{output}: the worklist must be .csv, .parquet or .json")
         loaded = load_policy(policy) if policy else builtin_policy()

@@ -109,7 +109,10 @@ class Planner:
         flow = self.flows.get(flow_id)
         if flow is None:
             return pl.lit(False)
-        present = [pl.col(p).is_not_null() for p in sorted(flow.required_context) if p in names.columns]
+        required = sorted(p for p in flow.required_context if not p.startswith(("agent.", "deployment.")))
+        if any(p not in names.columns for p in required):
+            return pl.lit(False)  # no column fills it: the call could not start
+        present = [pl.col(p).is_not_null() for p in required]
         guard = compile_expression(flow.applies_when.source, names) if flow.applies_when else pl.lit(True)
         return pl.all_horizontal(*present, guard) if present else guard
 
