@@ -67,7 +67,7 @@ def test_a_subdialogue_file_is_checked_on_its_own() -> None:
     with pytest.raises(FlowError) as caught:
         load_flows(BROKEN / "return_to_with_return.yaml")
     assert [p.where for p in caught.value.problems] == ["steps.a.answers[0].return_to"]
-    assert load_flows(Path(callscript.__file__).parent / "flows" / "busy.yaml") == {}
+    assert load_flows(Path(callscript.__file__).parent / "libraries" / "telecom" / "busy.yaml") == {}
 
 
 def test_return_to_cannot_go_with_return() -> None:
@@ -96,7 +96,7 @@ def test_problems_of_several_files_are_reported_together(names: tuple[str, str])
 
 
 def test_duplicate_flow_ids_name_both_files() -> None:
-    text = "id: same\ntitle: t\nstart: a\nsteps:\n  a:\n    outcome: completed\n"
+    text = "id: same\ntitle: t\nstart: a\nsteps:\n  a:\n    disposition: completed\n"
     with pytest.raises(FlowError) as caught:
         FlowLibrary([load_text(text, "one.yaml"), load_text(text, "two.yaml")])
     (problem,) = caught.value.problems
@@ -116,7 +116,7 @@ def test_missing_file_is_a_flow_error() -> None:
 
 
 def test_a_subdialogue_cannot_be_compiled_as_a_flow() -> None:
-    text = "id: sub\nkind: subdialogue\ntitle: t\nstart: a\nsteps:\n  a:\n    outcome: completed\n"
+    text = "id: sub\nkind: subdialogue\ntitle: t\nstart: a\nsteps:\n  a:\n    disposition: completed\n"
     library = FlowLibrary([load_text(text, "sub.yaml")])
     with pytest.raises(KeyError, match="unknown flow 'sub'"):
         library.flow("sub")
@@ -125,7 +125,7 @@ def test_a_subdialogue_cannot_be_compiled_as_a_flow() -> None:
 def test_a_time_limit_names_an_answer_of_its_step() -> None:
     text = ("id: timed\ntitle: t\nstart: a\nsteps:\n  a:\n"
             "    time_limit: {seconds: '60', answer: nope}\n"
-            "    answers:\n      - {id: ok, label: 好, to: b}\n  b:\n    outcome: completed\n")
+            "    answers:\n      - {id: ok, label: 好, to: b}\n  b:\n    disposition: completed\n")
     with pytest.raises(FlowError) as caught:
         load_text(text, "timed.yaml")
     (problem,) = caught.value.problems

@@ -52,7 +52,7 @@ def test_demo_json_is_the_records() -> None:
     run_demo(out, as_json=True)
     records = json.loads(out.getvalue())
     assert [r["flow_id"] for r in records] == [s.flow for s in SAMPLES]
-    assert [r["outcome"] for r in records] == [
+    assert [r["disposition"]["id"] for r in records] == [
         "completed", "completed", "completed", "rescheduled", "completed"]
 
 

@@ -24,26 +24,22 @@ __version__ = "0.1.0"
 _EXPORTS: dict[str, str] = {
     "SteppingClock": "clocks", "sequential_ids": "clocks",
     "AnswerOption": "compile", "Flow": "compile",
-    "Agent": "context", "Billing": "context", "CallContext": "context", "Customer": "context",
-    "Deployment": "context", "placeholder_context": "context",
+    "ContextSchema": "context", "Disposition": "dispositions",
     "AnswerRejected": "errors", "CallEnded": "errors", "CallscriptError": "errors",
     "CaptureRejected": "errors", "ContextError": "errors", "FlowError": "errors",
     "NotApplicableError": "errors", "Problem": "errors", "SnapshotError": "errors",
-    "FlowLibrary": "library", "builtin_flows": "library", "load_flows": "library",
+    "FlowLibrary": "library", "builtin_flows": "library", "builtin_library": "library",
+    "load_flows": "library", "load_libraries": "library", "load_library": "library",
     "PrivacyFilter": "privacy",
-    "CallRecord": "record", "Complaint": "record", "Escalation": "record", "FollowUp": "record",
-    "PathEntry": "record",
+    "CallRecord": "record", "Complaint": "record", "DispositionRef": "record",
+    "Escalation": "record", "FollowUp": "record", "PathEntry": "record",
     "Call": "runtime", "CallEvent": "runtime", "Prompt": "runtime",
-    "Outcome": "spec",
 }
 
 __all__ = [  # static, so linters see the re-exports; a test keeps it equal to _EXPORTS
-    "Agent",
     "AnswerOption",
     "AnswerRejected",
-    "Billing",
     "Call",
-    "CallContext",
     "CallEnded",
     "CallEvent",
     "CallRecord",
@@ -51,15 +47,15 @@ __all__ = [  # static, so linters see the re-exports; a test keeps it equal to _
     "CaptureRejected",
     "Complaint",
     "ContextError",
-    "Customer",
-    "Deployment",
+    "ContextSchema",
+    "Disposition",
+    "DispositionRef",
     "Escalation",
     "Flow",
     "FlowError",
     "FlowLibrary",
     "FollowUp",
     "NotApplicableError",
-    "Outcome",
     "PathEntry",
     "PrivacyFilter",
     "Problem",
@@ -68,8 +64,10 @@ __all__ = [  # static, so linters see the re-exports; a test keeps it equal to _
     "SteppingClock",
     "__version__",
     "builtin_flows",
+    "builtin_library",
     "load_flows",
-    "placeholder_context",
+    "load_libraries",
+    "load_library",
     "sequential_ids",
 ]
 
@@ -90,14 +88,8 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # the same names, for type checkers and editors
     from callscript.clocks import SteppingClock, sequential_ids
     from callscript.compile import AnswerOption, Flow
-    from callscript.context import (
-        Agent,
-        Billing,
-        CallContext,
-        Customer,
-        Deployment,
-        placeholder_context,
-    )
+    from callscript.context import ContextSchema
+    from callscript.dispositions import Disposition
     from callscript.errors import (
         AnswerRejected,
         CallEnded,
@@ -109,8 +101,21 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
         Problem,
         SnapshotError,
     )
-    from callscript.library import FlowLibrary, builtin_flows, load_flows
+    from callscript.library import (
+        FlowLibrary,
+        builtin_flows,
+        builtin_library,
+        load_flows,
+        load_libraries,
+        load_library,
+    )
     from callscript.privacy import PrivacyFilter
-    from callscript.record import CallRecord, Complaint, Escalation, FollowUp, PathEntry
+    from callscript.record import (
+        CallRecord,
+        Complaint,
+        DispositionRef,
+        Escalation,
+        FollowUp,
+        PathEntry,
+    )
     from callscript.runtime import Call, CallEvent, Prompt
-    from callscript.spec import Outcome

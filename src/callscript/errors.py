@@ -6,7 +6,7 @@ before they reach a message (see callscript.privacy).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 
@@ -38,12 +38,19 @@ class FlowError(CallscriptError):
 
 
 class ContextError(CallscriptError):
-    """The call context is missing fields the flow needs, or holds invalid values."""
+    """The call context is missing fields the flow needs, or holds invalid values.
 
-    def __init__(self, flow_id: str, message: str, missing: Sequence[str] = ()) -> None:
+    ``missing`` lists the paths to set; ``invalid`` maps each bad path to what is
+    expected there. Neither ever holds a value.
+    """
+
+    def __init__(self, flow_id: str, message: str, missing: Sequence[str] = (),
+                 invalid: Mapping[str, str] | None = None) -> None:
         self.flow_id = flow_id
         self.missing: tuple[str, ...] = tuple(missing)
-        super().__init__(f"flow {flow_id!r}: {message}")
+        self.invalid: dict[str, str] = dict(invalid or {})
+        details = "; ".join(f"{path}: {why}" for path, why in self.invalid.items())
+        super().__init__(f"flow {flow_id!r}: {message}" + (f": {details}" if details else ""))
 
 
 class NotApplicableError(CallscriptError):

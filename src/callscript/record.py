@@ -13,7 +13,6 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from callscript.privacy import mask, mask_text
-from callscript.spec import Outcome
 
 
 class _Model(BaseModel):
@@ -79,6 +78,14 @@ class Complaint(_Model):
     __str__ = __repr__
 
 
+class DispositionRef(_Model):
+    """How the call ended, as the library declares it: id, the CRM's code, the label."""
+
+    id: str
+    code: str
+    label: str
+
+
 class CallRecord(_Model):
     """Everything about one call, ready for the CRM."""
 
@@ -89,7 +96,7 @@ class CallRecord(_Model):
     customer_ref: str | None
     started_at: datetime
     ended_at: datetime | None
-    outcome: Outcome | None
+    disposition: DispositionRef | None = Field(description="None while the call is live")
     path: list[PathEntry]
     captures: dict[str, Any]
     sensitive_fields: list[str] = Field(description="Names of captures that are personal data")
@@ -125,6 +132,6 @@ class CallRecord(_Model):
 
     def __repr__(self) -> str:
         return (f"CallRecord(call_id={self.call_id!r}, flow={self.flow_id!r} v{self.flow_version}, "
-                f"outcome={self.outcome}, steps={len(self.path)})")
+                f"disposition={self.disposition.id if self.disposition else None}, steps={len(self.path)})")
 
     __str__ = __repr__

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Literal
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from callscript.captures import from_json, to_json, validate_captures
 from callscript.compile import (
@@ -26,7 +26,6 @@ from callscript.compile import (
     Flow,
     template_variables,
 )
-from callscript.context import CallContext, context_value
 from callscript.errors import (
     AnswerRejected,
     CallEnded,
@@ -36,10 +35,10 @@ from callscript.errors import (
     SnapshotError,
 )
 from callscript.privacy import PrivacyFilter, mask, mask_digit_runs
-from callscript.record import CallRecord, Complaint, Escalation, FollowUp, PathEntry
+from callscript.record import CallRecord, Complaint, DispositionRef, Escalation, FollowUp, PathEntry
 from callscript.rules.calendar import add_working_days, local_date
 from callscript.snapshot import SNAPSHOT_FORMAT, snapshot_adapter
-from callscript.spec import RETURN, EffectSpec, Outcome
+from callscript.spec import RETURN, EffectSpec
 
 log = logging.getLogger("callscript.call")
 log.addFilter(PrivacyFilter())  # a logger's filter runs before any handler, a host's too
@@ -66,7 +65,7 @@ class Prompt:
     answers: tuple[AnswerOption, ...]
     interruptions: tuple[AnswerOption, ...]
     terminal: bool
-    outcome: Outcome | None
+    disposition: str | None  # the id, once the call has ended
     on_hold: bool
 
     def __repr__(self) -> str:  # lines may say the customer's phone number: mask it here
@@ -113,18 +112,32 @@ class _Entry:
         self.captures: Mapping[str, Any] = _NO_CAPTURES
 
 
-def check_context(flow: Flow, context: CallContext | Mapping[str, Any]) -> CallContext:
-    """The validated context, or ContextError naming invalid or missing fields (never values)."""
-    if not isinstance(context, CallContext):
-        try:
-            context = CallContext.model_validate(context)
-        except ValidationError as err:
-            wrong = sorted({".".join(str(p) for p in e["loc"]) for e in err.errors()})
-            raise ContextError(flow.id, f"invalid context fields: {', '.join(wrong)}") from None
-    missing = sorted(p for p in flow.required_context if context_value(context, p) is None)
+CallContext = BaseModel  # a context: an instance of the flow's schema model (flow.schema.model)
+
+
+def check_context(flow: Flow, context: CallContext | Mapping[str, Any], *,
+                  placeholders: bool = False) -> CallContext:
+    """The validated context, or ContextError naming invalid or missing fields (never values).
+
+    A field the agent's lines may say, left unset or set to its placeholder (``XXXXXXX``),
+    is refused unless ``placeholders`` asks for them on purpose (demo, rehearsal, print).
+    """
+    schema = flow.schema
+    context = schema.validate(flow.id, context)
+    missing = sorted(p for p in flow.required_context if schema.value(context, p) is None)
     if missing:
         raise ContextError(flow.id, f"missing context fields: {', '.join(missing)}", missing)
-    return context
+    # A declared optional field may be None (a line branches on it); an implicit one (agent,
+    # deployment) left unset would be said as its placeholder, and so would a placeholder given.
+    unset = sorted(p for p in flow.spoken_context
+                   if (spec := schema.fields[p]).placeholder is not None
+                   and ((value := schema.value(context, p)) == spec.placeholder
+                        or (value is None and p in schema.implicit)))
+    if unset and not placeholders:
+        raise ContextError(flow.id, "the agent would say a placeholder; set these fields "
+                                    f"(or pass placeholders=True to rehearse): {', '.join(unset)}",
+                           unset)
+    return schema.placeholder_context(context, only=unset) if unset else context
 
 
 class Call:
@@ -151,7 +164,7 @@ class Call:
         self._follow_ups: list[FollowUp] = []
         self._complaints: list[Complaint] = []
         self._escalations: list[Escalation] = []
-        self._outcome: Outcome | None = None  # set by an outcome effect; see _outcome_at
+        self._outcome: str | None = None  # set by a disposition effect; see _outcome_at
         self._prompt: Prompt | None = None
 
     # -- creation --------------------------------------------------------------
@@ -159,9 +172,14 @@ class Call:
     @classmethod
     def start(cls, flow: Flow, context: CallContext | Mapping[str, Any], *,
               clock: Clock = _utc_now, ids: IdFactory = _new_id,
-              listeners: Iterable[Callable[[CallEvent], None]] = ()) -> Call:
-        """Start a call. Raises ContextError or NotApplicableError before anything is said."""
-        checked = check_context(flow, context)
+              listeners: Iterable[Callable[[CallEvent], None]] = (),
+              placeholders: bool = False) -> Call:
+        """Start a call. Raises ContextError or NotApplicableError before anything is said.
+
+        ``placeholders=True`` lets unset fields the lines say show as the schema's
+        placeholders (``***``), for a demo or a rehearsal; never for a real call.
+        """
+        checked = check_context(flow, context, placeholders=placeholders)
         call = cls(flow, checked, call_id=ids(), started_at=clock(), clock=clock,
                    listeners=listeners)
         if flow.applies_when is not None and not flow.applies_when.evaluate(**call.variables):
@@ -179,7 +197,8 @@ class Call:
     @classmethod
     def restore(cls, flow: Flow, snapshot: str | Mapping[str, Any],
                 context: CallContext | Mapping[str, Any], *, clock: Clock = _utc_now,
-                listeners: Iterable[Callable[[CallEvent], None]] = ()) -> Call:
+                listeners: Iterable[Callable[[CallEvent], None]] = (),
+                placeholders: bool = False) -> Call:
         """Continue a call from ``snapshot()``. Entry effects are not run again."""
         try:
             data = json.loads(snapshot) if isinstance(snapshot, str) else snapshot
@@ -191,7 +210,7 @@ class Call:
                 where = f" (at {where})"
             raise SnapshotError(f"not a valid callscript snapshot{where}") from None
         rename = _migration(flow, snap["flow"], snap["version"])
-        checked = check_context(flow, context)
+        checked = check_context(flow, context, placeholders=placeholders)
         call = cls(flow, checked, call_id=snap["call_id"], started_at=snap["started_at"],
                    clock=clock, listeners=listeners)
 
@@ -238,8 +257,8 @@ class Call:
         return self.flow.steps[self.state].terminal
 
     @property
-    def outcome(self) -> Outcome | None:
-        """The outcome once ended; before that, the one an outcome effect has set, if any."""
+    def disposition(self) -> str | None:
+        """The disposition id once ended; before that, the one an effect has set, if any."""
         step = self.flow.steps[self.state]
         return self._outcome_at(step) if step.terminal else self._outcome
 
@@ -299,7 +318,9 @@ class Call:
             dest = chosen.target
         captured = {**self.captured, **values}
         # Render before changing anything: a template error must leave the call as it was.
-        lines = self.flow.steps[dest].render({**self.variables, "captured": captured})
+        variables = {**self.variables, "captured": captured}
+        lines = (self.flow.steps[dest].render_return(variables) if chosen.target == RETURN
+                 else self.flow.steps[dest].render(variables))
         entry = self._path[-1]
         entry.answer, entry.captures = answer_id, values or _NO_CAPTURES
         self.captured.update(values)
@@ -418,14 +439,15 @@ class Call:
                              note="3个工作日内答复客户", step=step)
             self._follow_ups.append(reply)
             self._emit("follow_up", step, reply)
-        elif effect.outcome is not None:
-            self._outcome = effect.outcome
+        elif effect.disposition is not None:
+            self._outcome = effect.disposition
 
-    def _outcome_at(self, step: CompiledStep) -> Outcome | None:
-        """An outcome effect says how a completed call completed; any other end wins."""
-        if step.outcome == Outcome.COMPLETED and self._outcome is not None:
+    def _outcome_at(self, step: CompiledStep) -> str | None:
+        """A disposition effect refines a refinable end (completed); any other end wins."""
+        if (step.disposition is not None and self._outcome is not None
+                and self.flow.dispositions[step.disposition].refinable):
             return self._outcome
-        return step.outcome
+        return step.disposition
 
     def _emit(self, kind: EventKind, step: str, detail: Any, sensitive: bool = False) -> None:
         if not self._listeners:
@@ -474,8 +496,10 @@ class Call:
         step = self.flow.steps[self.state]
         return CallRecord(
             call_id=self.call_id, flow_id=self.flow.id, flow_version=self.flow.version,
-            agent_id=self.context.agent.id, customer_ref=self.context.customer.reference,
-            started_at=self.started_at, ended_at=self.ended_at, outcome=self.outcome,
+            agent_id=_field(self.context, "agent", "id"),
+            customer_ref=_field(self.context, "customer", "reference"),
+            started_at=self.started_at, ended_at=self.ended_at,
+            disposition=self._disposition_ref(),
             path=self._path_entries(), captures=_json_captures(self.captured),
             sensitive_fields=sorted(n for n, c in self.flow.captures.items() if c.sensitive),
             follow_ups=list(self._follow_ups), complaints=list(self._complaints),
@@ -483,9 +507,21 @@ class Call:
             waited_for_customer_hangup=step.customer_hangs_up_first,
         )
 
+    def _disposition_ref(self) -> DispositionRef | None:
+        found = self.disposition
+        if found is None or not self.ended:
+            return None
+        declared = self.flow.dispositions[found]
+        return DispositionRef(id=declared.id, code=declared.code, label=declared.label)
+
     def __repr__(self) -> str:
         return (f"<Call {self.call_id} {self.flow.id} v{self.flow.version} at {self.state!r}"
                 f"{' (ended)' if self.ended else ''}>")
+
+
+def _field(context: CallContext, part: str, name: str) -> Any:
+    """``agent.id`` and ``customer.reference`` go into the record when the schema has them."""
+    return getattr(getattr(context, part, None), name, None)
 
 
 def _json_captures(captures: Mapping[str, Any]) -> dict[str, Any]:

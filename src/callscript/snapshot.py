@@ -15,7 +15,6 @@ from pydantic import ConfigDict, TypeAdapter
 from typing_extensions import TypedDict
 
 from callscript.record import Complaint, Escalation, FollowUp
-from callscript.spec import Outcome
 
 SNAPSHOT_FORMAT = "callscript.snapshot/1"
 
@@ -42,7 +41,7 @@ class Snapshot(TypedDict):
     ended_at: datetime | None
     step: str
     stack: list[str]
-    outcome: Outcome | None
+    outcome: str | None  # the disposition a refining effect set
     path: list[SnapshotEntry]
     follow_ups: list[FollowUp]
     complaints: list[Complaint]

@@ -33,6 +33,9 @@ app.add_typer(record_app, name="record")
 
 FlowFiles = Annotated[list[Path] | None, typer.Option(
     "--flow-file", "-f", help="a flow or sub-dialogue YAML file (repeatable)")]
+Libraries = Annotated[list[str] | None, typer.Option(
+    "--library", "-L", metavar="DIR",
+    help="a flow library folder, or a built-in library's name (repeatable; default: telecom)")]
 AsJson = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
 
 
@@ -58,6 +61,11 @@ class PrintFormat(StrEnum):
     pdf = "pdf"
 
 
+class Placeholders(StrEnum):
+    seed = "seed"
+    labels = "labels"
+
+
 class DiagramFormat(StrEnum):
     svg = "svg"
     mermaid = "mermaid"
@@ -80,12 +88,12 @@ def root(version: Annotated[bool, typer.Option(
 @app.command("flows")
 def flows_command(files: Annotated[list[Path] | None, typer.Argument(
         help="flow files to list beside the built-in flows")] = None,
-                  as_json: AsJson = False) -> None:
-    """List the built-in flows and those of the given files."""
+                  library: Libraries = None, as_json: AsJson = False) -> None:
+    """List the flows of the libraries (default: the built-in telecom one) and of the files."""
     from callscript.cli.views import flows_json, flows_table
 
     with user_errors():
-        flows = flows_from(files)
+        flows = flows_from(files, library)
     if as_json:
         _print_json(flows_json(flows))
     else:
@@ -94,12 +102,13 @@ def flows_command(files: Annotated[list[Path] | None, typer.Argument(
 
 @app.command("show")
 def show_command(flow: Annotated[str, typer.Argument(help="flow id")],
-                 flow_file: FlowFiles = None, as_json: AsJson = False) -> None:
+                 flow_file: FlowFiles = None, library: Libraries = None,
+                 as_json: AsJson = False) -> None:
     """Show a flow's steps, lines, answers and where they lead."""
     from callscript.cli.views import flow_json, show_flow
 
     with user_errors():
-        compiled = pick_flow(flow, flow_file)
+        compiled = pick_flow(flow, flow_file, library)
     if as_json:
         _print_json(flow_json(compiled))
     else:
@@ -112,6 +121,7 @@ def rehearse_command(
     context: Annotated[Path | None, typer.Option(help="YAML or JSON file with the context")] = None,
     sample: Annotated[bool, typer.Option(help="use a sample customer")] = False,
     flow_file: FlowFiles = None,
+    library: Libraries = None,
     resume: Annotated[Path | None, typer.Option(help="continue a saved rehearsal")] = None,
     snapshot: Annotated[Path | None, typer.Option(
         help="where s and Ctrl-C save (default: callscript-CALLID.rehearsal.json)")] = None,
@@ -128,15 +138,17 @@ def rehearse_command(
         if flow_id is None:
             raise fail("give a FLOW, or --resume a saved rehearsal")
         files = [Path(f) for f in saved["flow_files"]] if saved and not flow_file else flow_file
-        compiled = pick_flow(flow_id, files)
+        libraries = saved.get("libraries") if saved and not library else library
+        compiled = pick_flow(flow_id, files, libraries)
         context_file = context or (Path(saved["context_file"]) if saved and saved["context_file"]
                                    else None)
         use_sample = sample or bool(saved and saved["sample"] and not context)
         if context_file is None and not use_sample:
             raise fail("give --context FILE or --sample")
         ctx = read_context(context_file) if context_file else sample_for(compiled)
-        call = (Call.restore(compiled, saved["snapshot"], ctx) if saved
-                else Call.start(compiled, ctx))
+        # a rehearsal may show the schema's placeholders (***) where a value is not set
+        call = (Call.restore(compiled, saved["snapshot"], ctx, placeholders=True) if saved
+                else Call.start(compiled, ctx, placeholders=True))
     source = Source(flow_id, [str(f) for f in files or []],
                     str(context_file) if context_file else None, use_sample)
     # soft_wrap: Chinese lines have no spaces, so the terminal, not rich, should wrap them
@@ -165,6 +177,7 @@ def check_command(
     calls: Annotated[int, typer.Option(help="random calls to explore per flow (0: only validate)")]
     = 200,
     seed: Annotated[int, typer.Option(help="seed of the random calls")] = 0,
+    library: Libraries = None,
     as_json: AsJson = False,
 ) -> None:
     """Validate, compile and explore flow files; print each problem as file:line."""
@@ -172,7 +185,7 @@ def check_command(
     from callscript.library import load_flows
 
     try:
-        flows = load_flows(*files)
+        flows = load_flows(*files, libraries=library or [])
     except FlowError as err:
         if as_json:
             _print_json([{"file": p.file, "line": p.line, "where": p.where, "message": p.message}
@@ -214,13 +227,14 @@ def cover_command(
     flow: Annotated[str, typer.Argument(help="flow id")],
     context: Annotated[Path, typer.Option(help="YAML or JSON file with the call context")],
     flow_file: FlowFiles = None,
+    library: Libraries = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="default: stdout")] = None,
 ) -> None:
     """Write path-cover test cases (*.cases.yaml) that take every answer."""
     from callscript.testing.paths import path_cover
 
     with user_errors():
-        compiled = pick_flow(flow, flow_file)
+        compiled = pick_flow(flow, flow_file, library)
         cover = path_cover(compiled, read_context(context))
     relative = None
     if flow_file:
@@ -231,14 +245,39 @@ def cover_command(
         print(f"not coverable with this context: {' '.join(label)}", file=sys.stderr)
 
 
-@app.command("schema")
-def schema_command(output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="default: stdout")] = None) -> None:
-    """Print the JSON Schema of the flow file format."""
-    from callscript.spec import json_schema
+class SchemaKind(StrEnum):
+    flow = "flow"
+    context = "context"
+    policy = "policy"
 
-    text = json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n"
-    _write(text, output)
+
+@app.command("schema")
+def schema_command(
+    kind: Annotated[SchemaKind, typer.Argument(
+        help="flow: the flow file format; context: a library's call context; policy: the "
+             "planner's policy file")] = SchemaKind.flow,
+    library: Libraries = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="default: stdout")] = None,
+) -> None:
+    """Print a JSON Schema: of flow files, of a library's context, or of policy files."""
+    with user_errors():
+        if kind == SchemaKind.flow:
+            from callscript.spec import json_schema
+
+            schema = json_schema()
+        elif kind == SchemaKind.context:
+            from callscript.library import load_libraries
+
+            schema = load_libraries(library or [])[0].schema.json_schema()
+        else:
+            import importlib
+
+            try:
+                policy = importlib.import_module("callscript.planner.policy")
+            except ImportError:
+                raise fail("the planner is not installed: pip install 'callscript[planner]'") from None
+            schema = policy.json_schema()
+    _write(json.dumps(schema, ensure_ascii=False, indent=2) + "\n", output)
 
 
 @app.command("print")
@@ -253,7 +292,11 @@ def print_command(
     show_personal_data: Annotated[bool, typer.Option(
         help="print phone numbers and other personal data unmasked")] = False,
     diagram: Annotated[bool, typer.Option(help="include the flow diagram")] = True,
+    placeholders: Annotated[Placeholders, typer.Option(
+        help="what unset values print as: the seed's (***, XX) or the schema's labels "
+             "(【客户姓名】)")] = Placeholders.seed,
     flow_file: FlowFiles = None,
+    library: Libraries = None,
 ) -> None:
     """Print flows as a script: Markdown, self-contained HTML, or PDF."""
     from callscript.printing import build_script, to_html, to_markdown, to_pdf
@@ -261,7 +304,7 @@ def print_command(
     if output_format == PrintFormat.pdf and output is None:
         raise fail("PDF is binary: give -o FILE.pdf")
     with user_errors():
-        known = flows_from(flow_file)
+        known = flows_from(flow_file, library)
         if all_flows:
             chosen = sorted(known)
         elif flows:
@@ -269,8 +312,9 @@ def print_command(
         else:
             raise fail("name the flows to print, or --all")
         ctx = read_context(context) if context else None
-        scripts = [build_script(pick_flow(f, flow_file), ctx, show_personal_data)
-                   for f in chosen]
+        labels = placeholders == Placeholders.labels
+        scripts = [build_script(known[f] if f in known else pick_flow(f, flow_file, library), ctx,
+                                show_personal_data, labels) for f in chosen]
         if output_format == PrintFormat.pdf:
             assert output is not None
             output.write_bytes(to_pdf(scripts, diagram))
@@ -288,12 +332,13 @@ def diagram_command(
         help="only the steps reached without an interruption")] = False,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="default: stdout")] = None,
     flow_file: FlowFiles = None,
+    library: Libraries = None,
 ) -> None:
     """Draw a flow: SVG (needs Graphviz), Mermaid, or Graphviz DOT."""
     from callscript.printing import to_dot, to_mermaid, to_svg
 
     with user_errors():
-        compiled = pick_flow(flow, flow_file)
+        compiled = pick_flow(flow, flow_file, library)
         if output_format == DiagramFormat.svg:
             text = to_svg(compiled, interruptions=not main_path)
         elif output_format == DiagramFormat.dot:

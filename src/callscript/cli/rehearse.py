@@ -170,7 +170,8 @@ class Rehearsal:
         self.record_path.write_text(record.model_dump_json(indent=2), encoding="utf-8")
         shown = record.redacted()
         self.console.rule("call ended")
-        self.console.print(f"  outcome: [bold magenta]{shown.outcome}[/] · "
+        ended = shown.disposition
+        self.console.print(f"  disposition: [bold magenta]{ended.label if ended else '-'}[/] · "
                            f"{len(shown.path)} steps · record written to {self.record_path}")
         for key, value in shown.captures.items():
             self.console.print(f"  {key}: {value}")

@@ -8,23 +8,21 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel
 
 from callscript.compile import Flow
-from callscript.context import CallContext
-from callscript.library import builtin_flows, load_flows
-from callscript.testing.walk import sample_context
+from callscript.library import all_flows, load_libraries
+from callscript.testing.samples import sample_context
 
 
-def flows_from(files: list[Path] | None) -> dict[str, Flow]:
-    """The built-in flows, then the flows of ``files`` (which may replace them)."""
-    flows = dict(builtin_flows())
-    if files:
-        flows.update(load_flows(*files))
-    return flows
+def flows_from(files: list[Path] | None, libraries: list[str] | None = None) -> dict[str, Flow]:
+    """The flows of the libraries (-L; the built-in telecom one by default), with the
+    flows of ``files`` (-f) added to the first (a file may replace a flow of the same id)."""
+    return all_flows(load_libraries(libraries or [], files or []))
 
 
-def pick_flow(flow_id: str, files: list[Path] | None) -> Flow:
-    flows = flows_from(files)
+def pick_flow(flow_id: str, files: list[Path] | None, libraries: list[str] | None = None) -> Flow:
+    flows = flows_from(files, libraries)
     if flow_id not in flows:
         raise KeyError(f"unknown flow {flow_id!r}; known flows: {', '.join(sorted(flows))}")
     return flows[flow_id]
@@ -43,12 +41,12 @@ def read_context(path: Path) -> dict[str, Any]:
     return data
 
 
-def sample_for(flow: Flow) -> CallContext | dict[str, Any]:
-    """The demo's sample customer for a built-in flow, else a sampled valid context."""
+def sample_for(flow: Flow) -> BaseModel | dict[str, Any]:
+    """The demo's sample customer for a built-in flow, else a plausible one from the schema."""
     from callscript.demo import AGENT, DEPLOYMENT, SAMPLES
 
     for sample in SAMPLES:
-        if sample.flow == flow.id:
+        if sample.flow == flow.id and flow.library == "telecom":
             return {"customer": sample.customer, "billing": sample.billing, "agent": AGENT,
                     "deployment": DEPLOYMENT}
-    return sample_context(flow, random.Random(0))
+    return sample_context(flow, random.Random(0), fuzz=False)

@@ -124,9 +124,10 @@ class CaseItem(pytest.Item):
                              if a != b), min(len(steps), len(expect["steps"])))
             raise CaseFailed(f"went through {steps[diverged:diverged + 3]} at move {diverged}, "
                              f"expected {expect['steps'][diverged:diverged + 3]}")
-        outcome = record.outcome.value if record.outcome else None
-        if outcome != expect["outcome"]:
-            raise CaseFailed(f"ended {outcome}, expected {expect['outcome']}")
+        ended = record.disposition.id if record.disposition else None
+        wanted = expect.get("disposition", expect.get("outcome"))  # `outcome`: before 0.2
+        if ended != wanted:
+            raise CaseFailed(f"ended {ended}, expected {wanted}")
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
                      style: Any = None) -> str:
