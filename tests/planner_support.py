@@ -11,7 +11,7 @@ from typing import Any
 
 import polars as pl
 
-from callscript import builtin_flows
+from callscript.library import builtin_library
 from callscript.planner import LoadedPolicy, Planner, PlanResult, builtin_policy
 from callscript.planner.assign import holdout_draw
 from callscript.planner.inputs import LINE, records_from_frame
@@ -19,7 +19,8 @@ from callscript.planner.policy import load_policy_text
 
 COLUMNS = ("customer_ref", "name", "title", "phone", "is_holder", "last_month", "this_month",
            "idle_since_month", "suspended_since_month", "opened_on", "do_not_call", "agent_id")
-POLICY_FILE = "src/callscript/planner/policies/telecom.yaml"
+POLICY_FILE = "src/callscript/libraries/telecom/policy.yaml"
+SHARED = {"deployment": {"hotline": "10010", "service_centre": "西湖区"}}
 
 
 def customer(ref: str = "C1", **fields: str | None) -> dict[str, str | None]:
@@ -55,7 +56,7 @@ def records_of(rows: Iterable[Mapping[str, Any]]) -> Any:
 
 @cache
 def telecom() -> Planner:
-    return Planner(builtin_policy(), builtin_flows())
+    return Planner(builtin_policy(), builtin_library(), SHARED)
 
 
 def policy_variant(**replace: str) -> LoadedPolicy:
@@ -67,8 +68,21 @@ def policy_variant(**replace: str) -> LoadedPolicy:
     return load_policy_text(text, "variant.yaml")
 
 
+def agents_frame(rows: Iterable[tuple[str, str, str, int]]) -> pl.DataFrame:
+    """Agents as read_agents gives them: agent_id, name, phone, max_calls, with lines."""
+    data = list(rows)
+    return pl.DataFrame({"agent_id": [r[0] for r in data], "name": [r[1] for r in data],
+                         "phone": [r[2] for r in data], "max_calls": [r[3] for r in data]},
+                        schema={"agent_id": pl.String, "name": pl.String, "phone": pl.String,
+                                "max_calls": pl.Int64}).with_row_index(LINE, offset=2).with_columns(
+        pl.col(LINE).cast(pl.Int64))
+
+
+AGENTS = agents_frame([("A1", "李娜", "0571-86001234", 100_000), ("A2", "张伟", "0571-86001235", 100_000)])
+
+
 def plan(rows: Iterable[Mapping[str, str | None]], on: date, records: Iterable[Mapping[str, Any]] = (),
-         planner: Planner | None = None, agents: pl.DataFrame | None = None) -> PlanResult:
+         planner: Planner | None = None, agents: pl.DataFrame = AGENTS) -> PlanResult:
     return (planner or telecom()).plan(frame(rows), records_of(records), agents, on)
 
 

@@ -32,6 +32,15 @@ def write_customers(path: Path, rows: list[dict[str, str | None]], columns: tupl
     return path
 
 
+def shared_files(folder: Path) -> list[str]:
+    """--agents and --deployment: the telecom flows say the agent's name and the hotline."""
+    (folder / "agents.csv").write_text("agent_id,name,phone,max_calls\nA1,李娜,0571-86001234,10\n"
+                                       "A2,张伟,0571-86001235,10\n", encoding="utf-8")
+    (folder / "deployment.yaml").write_text("deployment:\n  hotline: '10010'\n  service_centre: 西湖区\n",
+                                            encoding="utf-8")
+    return ["--agents", str(folder / "agents.csv"), "--deployment", str(folder / "deployment.yaml")]
+
+
 def write_records(path: Path, rows: list[dict[str, Any]]) -> Path:
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     return path
@@ -52,16 +61,15 @@ def files(tmp_path: Path) -> dict[str, Path]:
         record("C1", "first_visit", "rescheduled", "2025-10-08T16:00:00+08:00",
                [("callback", "2025-10-09T15:00:00+08:00")]),
     ])
-    agents = tmp_path / "agents.csv"
-    agents.write_text("agent_id,name,phone,max_calls\nA1,李娜,0571-86001234,10\nA2,张伟,0571-86001235,10\n",
-                      encoding="utf-8")
-    return {"customers": customers, "records": records, "agents": agents, "dir": tmp_path}
+    shared_files(tmp_path)
+    return {"customers": customers, "records": records, "agents": tmp_path / "agents.csv",
+            "deployment": tmp_path / "deployment.yaml", "dir": tmp_path}
 
 
 def test_a_worklist_for_every_agent_with_why_which_flow_and_when(files: dict[str, Path]) -> None:
     out = files["dir"] / "worklist.csv"
     done = run(files["customers"], "--records", files["records"], "--agents", files["agents"],
-               "--on", "2025-10-09", "-o", out)
+               "--deployment", files["deployment"], "--on", "2025-10-09", "-o", out)
     assert done.returncode == 0, done.stderr
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert list(rows[0])[:9] == ["customer_ref", "flow", "reason", "priority", "window_start", "window_end",
@@ -82,8 +90,9 @@ def test_a_worklist_for_every_agent_with_why_which_flow_and_when(files: dict[str
 @pytest.mark.parametrize("suffix", [".json", ".parquet"])
 def test_json_and_parquet_worklists(files: dict[str, Path], suffix: str) -> None:
     out = files["dir"] / f"worklist{suffix}"
-    done = run(files["customers"], "--records", files["records"], "--on", "2025-10-09", "-o", out)
-    assert done.returncode == 0
+    done = run(files["customers"], "--records", files["records"], *shared_files(files["dir"]),
+               "--on", "2025-10-09", "-o", out)
+    assert done.returncode == 0, done.stderr
     table = pl.read_json(out) if suffix == ".json" else pl.read_parquet(out)
     assert table.height == 4 and "context" in table.columns
 
@@ -92,7 +101,7 @@ def test_parquet_customers(files: dict[str, Path]) -> None:
     source = files["dir"] / "customers.parquet"
     pl.read_csv(files["customers"], infer_schema=False).write_parquet(source)
     out = files["dir"] / "w.csv"
-    done = run(source, "--on", "2025-10-09", "-o", out)
+    done = run(source, *shared_files(files["dir"]), "--on", "2025-10-09", "-o", out)
     assert done.returncode == 0, done.stderr
     assert {r["customer_ref"] for r in csv.DictReader(out.open(encoding="utf-8"))} == {"C1", "C2", "C3"}
 
@@ -127,11 +136,12 @@ def test_bad_rows_go_to_the_rejects_file_with_line_and_field(tmp_path: Path) -> 
         customer("C3", opened_on="2025-13-01"), customer(""),
     ])
     out = tmp_path / "w.csv"
-    done = run(source, "--on", "2025-10-09", "-o", out)
+    done = run(source, *shared_files(tmp_path), "--on", "2025-10-09", "-o", out)
     assert done.returncode == 0, done.stderr
     rejects = (tmp_path / "w.rejects.csv").read_text(encoding="utf-8")
-    assert rejects.splitlines() == ["line,field,problem", "3,phone,not a phone number (5 to 15 digits)",
-                                    "4,opened_on,not a date (YYYY-MM-DD)",
+    assert rejects.splitlines() == ["line,field,problem",
+                                    "3,phone,expected 5 to 15 digits (optionally with + - or spaces)",
+                                    "4,opened_on,expected a date such as 2026-05-01",
                                     "5,customer_ref,\"empty, but required\""]
     assert "call-me" not in rejects and "call-me" not in done.stderr
     assert "rejected rows: 3 (3 problems)" in done.stderr
@@ -140,7 +150,7 @@ def test_bad_rows_go_to_the_rejects_file_with_line_and_field(tmp_path: Path) -> 
 
 def test_a_public_holiday_gives_an_empty_worklist_and_says_why(files: dict[str, Path]) -> None:
     out = files["dir"] / "w.csv"
-    done = run(files["customers"], "--on", "2025-10-01", "-o", out)
+    done = run(files["customers"], *shared_files(files["dir"]), "--on", "2025-10-01", "-o", out)
     assert done.returncode == 0
     assert "no calls planned: 2025-10-01 is a public holiday (国庆节)" in done.stderr
     assert out.read_text(encoding="utf-8").splitlines() == [
@@ -150,7 +160,7 @@ def test_a_public_holiday_gives_an_empty_worklist_and_says_why(files: dict[str, 
 def test_past_the_published_calendar_warns_once(tmp_path: Path) -> None:
     people = [customer(f"C{i}", opened_on="2027-01-01") for i in range(3)]
     source = write_customers(tmp_path / "c.csv", people)
-    done = run(source, "--on", "2027-01-04", "-o", tmp_path / "w.csv")
+    done = run(source, *shared_files(tmp_path), "--on", "2027-01-04", "-o", tmp_path / "w.csv")
     assert done.returncode == 0
     assert done.stderr.count("past the years the official calendar publishes") == 1
     assert {r["calendar_estimated"] for r in csv.DictReader((tmp_path / "w.csv").open())} == {"true"}
@@ -158,7 +168,7 @@ def test_past_the_published_calendar_warns_once(tmp_path: Path) -> None:
 
 def test_a_bad_policy_is_reported_as_file_line(files: dict[str, Path]) -> None:
     policy = files["dir"] / "p.yaml"
-    text = Path("src/callscript/planner/policies/telecom.yaml").read_text(encoding="utf-8")
+    text = Path("src/callscript/libraries/telecom/policy.yaml").read_text(encoding="utf-8")
     policy.write_text(text.replace("flow: zero_usage", "flow: zero"), encoding="utf-8")
     line = text[: text.index("flow: zero_usage")].count("\n") + 1
     done = run(files["customers"], "--policy", policy, "--on", "2025-10-09", "-o", files["dir"] / "w.csv")
@@ -167,18 +177,22 @@ def test_a_bad_policy_is_reported_as_file_line(files: dict[str, Path]) -> None:
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--on", "2025-02-30"], "--on takes a day as YYYY-MM-DD"),
+    (["--on", "2025-10-09", "--agents", "agents.csv"], "deployment.hotline, deployment.service_centre "
+                                                      "(give them in --deployment FILE)"),
+    (["--on", "2025-10-09", "--deployment", "deployment.yaml"], "agent.name, agent.phone (give --agents)"),
     (["--on", "2025-10-09", "--records", "missing.jsonl"], "missing.jsonl: no such file"),
     (["--on", "2025-10-09", "--records", "customers.csv"], "records must be .jsonl or .parquet"),
 ])
 def test_usage_mistakes(files: dict[str, Path], args: list[str], message: str) -> None:
-    fixed = [str(files["dir"] / a) if a.endswith((".jsonl", ".csv")) else a for a in args]
+    fixed = [str(files["dir"] / a) if a.endswith((".jsonl", ".csv", ".yaml")) else a for a in args]
     done = run(files["customers"], *fixed, "-o", files["dir"] / "w.csv")
     assert done.returncode == 2 and message in done.stderr, done.stderr
 
 
 def test_records_with_unreadable_times_are_refused(files: dict[str, Path]) -> None:
     bad = write_records(files["dir"] / "bad.jsonl", [record("C1", "first_visit", "no_answer", "yesterday")])
-    done = run(files["customers"], "--records", bad, "--on", "2025-10-09", "-o", files["dir"] / "w.csv")
+    done = run(files["customers"], "--records", bad, *shared_files(files["dir"]), "--on", "2025-10-09",
+               "-o", files["dir"] / "w.csv")
     assert done.returncode == 2 and "ISO 8601 ended_at" in done.stderr
 
 
@@ -199,7 +213,7 @@ def test_the_worked_example_in_the_docs_runs_as_shown(tmp_path: Path) -> None:
 
     page = Path("docs/planning.md").read_text(encoding="utf-8")
     blocks = dict(re.findall(r"<!-- example: (\S+) -->\n```\w+\n(.*?)```", page, re.S))
-    for name in ("customers.csv", "records.jsonl", "agents.csv"):
+    for name in ("customers.csv", "records.jsonl", "agents.csv", "deployment.yaml"):
         (tmp_path / name).write_text(blocks[name], encoding="utf-8")
     command, *shown = blocks["run"].splitlines()
     args = shlex.split(command.removeprefix("$ "))[2:]  # after "callscript plan"
@@ -219,13 +233,14 @@ def test_a_progress_display_on_a_terminal_only(files: dict[str, Path]) -> None:
 
     import pexpect
 
-    args = ["-m", "callscript", "plan", str(files["customers"]), "--on", "2025-10-09",
-            "-o", str(files["dir"] / "w.csv")]
+    args = ["-m", "callscript", "plan", str(files["customers"]), *shared_files(files["dir"]),
+            "--on", "2025-10-09", "-o", str(files["dir"] / "w.csv")]
     child = pexpect.spawn(sys.executable, args, encoding="utf-8", timeout=60, dimensions=(40, 200),
                           env=dict(os.environ, TERM="xterm"))
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
     assert "planning" in child.before and "calls planned" in child.before
-    piped = run(files["customers"], "--on", "2025-10-09", "-o", files["dir"] / "w.csv")
+    piped = run(files["customers"], *shared_files(files["dir"]), "--on", "2025-10-09",
+                "-o", files["dir"] / "w.csv")
     assert "planning" not in piped.stderr and "\x1b[" not in piped.stderr

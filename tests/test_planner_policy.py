@@ -6,17 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from callscript import builtin_flows, load_flows
+from callscript.library import builtin_library, load_libraries
 from callscript.planner import Planner, PolicyError, builtin_policy, load_policy
 from callscript.planner.policy import load_policy_text
-from tests.planner_support import POLICY_FILE
+from tests.planner_support import POLICY_FILE, SHARED
 
 TEXT = Path(POLICY_FILE).read_text(encoding="utf-8")
 
 
 def test_the_built_in_policy_is_valid_and_plans_the_five_flows() -> None:
     loaded = builtin_policy()
-    planner = Planner(loaded, builtin_flows())
+    planner = Planner(loaded, builtin_library(), SHARED)
     flows = {r.flow for r in loaded.policy.rules if r.flow}
     assert flows == {"first_visit", "second_visit", "spending_drop", "zero_usage", "network_complaint"}
     assert [c.name for c in planner.columns] == [
@@ -40,8 +40,8 @@ MISTAKES = [
      "unknown parameter 'params.drop_shar'"),
     ("    when: billing.last_month > 0", "    when: billing.last_month > (0", "billing.last_month > (0",
      "Jinja2 expression syntax"),
-    ("  hung_up: {after: 2h}", "  hang_up: {after: 2h}", "  hang_up:", "unknown disposition 'hang_up'"),
-    ("  no_answer: {after: 3h}", "  no_answer: {after: 3 hours}", "  no_answer:", "90m, 3h or 30d"),
+    ("  rescheduled: {at", "  reschedule: {at", "  reschedule:", "unknown disposition 'reschedule'"),
+    ("  refused: {after: 30d,", "  refused: {after: 30 days,", "  refused:", "90m, 3h or 30d"),
     ("  wrong_number: {never: true, scope: customer}", "  wrong_number: {never: true, done: true}",
      "  wrong_number:", "exactly one of"),
     ("timezone: Asia/Shanghai", "timezone: Asia/Shanghia", "timezone:", "unknown time zone"),
@@ -72,21 +72,21 @@ def test_each_mistake_is_refused_with_file_and_line(old: str, new: str, at: str,
     text = TEXT.replace(old, new, 1)
     line = text[: text.index(at)].count("\n") + 1
     with pytest.raises(PolicyError) as caught:
-        Planner(load_policy_text(text, "bad.yaml"), builtin_flows())
+        Planner(load_policy_text(text, "bad.yaml"), builtin_library(), SHARED)
     found = [str(p) for p in caught.value.problems]
     assert any(p.startswith(f"bad.yaml:{line}:") and message in p for p in found), found
 
 
 def test_a_flow_whose_applies_when_cannot_be_planned_is_refused_at_the_rule(tmp_path: Path) -> None:
-    source = Path("src/callscript/flows/spending_drop.yaml").read_text(encoding="utf-8")
+    source = Path("src/callscript/libraries/telecom/spending_drop.yaml").read_text(encoding="utf-8")
     flow_file = tmp_path / "picky.yaml"
     flow_file.write_text(source.replace("id: spending_drop", "id: picky").replace(
         "applies_when: billing.this_month < billing.last_month",
         "applies_when: billing.this_month < billing.last_month | abs"), encoding="utf-8")
-    flows = {**builtin_flows(), **load_flows(flow_file)}
+    library = load_libraries([], [flow_file])[0]
     text = TEXT.replace("    flow: spending_drop", "    flow: picky")
     with pytest.raises(PolicyError) as caught:
-        Planner(load_policy_text(text, "p.yaml"), flows)
+        Planner(load_policy_text(text, "p.yaml"), library, SHARED)
     line = text[: text.index("    flow: picky")].count("\n") + 1
     (problem,) = caught.value.problems
     assert str(problem).startswith(f"p.yaml:{line}:")
@@ -108,13 +108,23 @@ def test_a_copy_of_the_built_in_policy_loads_from_a_file(tmp_path: Path) -> None
     assert load_policy(copy).policy == builtin_policy().policy
 
 
-def test_the_planner_schema_mirrors_the_call_context() -> None:
-    from callscript.context import CONTEXT_FIELDS
-    from callscript.planner.context import context_fields, known_dispositions
-    from callscript.spec import Outcome
+def test_retries_come_from_the_library_dispositions_unless_the_policy_says_otherwise() -> None:
+    from datetime import timedelta
 
-    fields = context_fields()
-    assert set(fields) <= set(CONTEXT_FIELDS)
-    assert {p for p, f in fields.items() if f.sensitive} == {p for p in fields if CONTEXT_FIELDS[p]}
-    assert known_dispositions() == {o.value for o in Outcome}
-    assert set(builtin_policy().policy.dispositions) == known_dispositions()
+    from callscript.planner.policy import Retry
+
+    retries = Planner(builtin_policy(), builtin_library(), SHARED).retries
+    assert set(retries) == set(builtin_library().dispositions)
+    assert retries["no_answer"] == Retry(after=timedelta(hours=3))  # dispositions.yaml
+    assert retries["hung_up"] == Retry(after=timedelta(hours=4))
+    assert retries["completed"] == Retry(done=True)
+    assert retries["callback_scheduled"] == Retry(at_follow_up="any")
+    assert retries["rescheduled"] == Retry(at_follow_up="callback", after=timedelta(days=1))  # the policy
+    assert retries["wrong_number"] == Retry(never=True, scope="customer")
+
+
+def test_the_policy_json_schema() -> None:
+    from callscript.planner.policy import json_schema
+
+    schema = json_schema()
+    assert {"policy", "windows", "rules", "dispositions"} <= set(schema["properties"])

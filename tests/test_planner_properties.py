@@ -13,12 +13,13 @@ from hypothesis import strategies as st
 from callscript import Call, builtin_flows
 from callscript.planner import builtin_policy
 from callscript.planner.policy import WEEKDAYS
-from tests.planner_support import context_of, customer, plan, record
+from tests.planner_support import context_of, customer, plan, record, telecom
 
 POLICY = builtin_policy().policy
 ZONE = POLICY.zone
 FLOWS = ("first_visit", "second_visit", "spending_drop", "zero_usage", "network_complaint")
-DISPOSITIONS = tuple(POLICY.dispositions)
+RETRIES = telecom().retries
+DISPOSITIONS = tuple(sorted(RETRIES))
 KINDS = ("callback", "second_visit", "network_test", "network_fix", "complaint_reply", "vip_card_delivery")
 
 Scenario = tuple[date, list[dict[str, Any]], list[dict[str, Any]]]
@@ -107,7 +108,7 @@ def test_every_plan_keeps_the_policy(scenario: Scenario) -> None:
         assert row["attempt"] == len(same_flow) + 1 <= POLICY.attempts.total
         # no retry before its delay; never after a wrong number
         for call in mine:
-            retry = POLICY.dispositions[call["disposition"]]
+            retry = RETRIES[call["disposition"]]
             ended = datetime.fromisoformat(call["ended_at"])
             assert not (retry.never and retry.scope == "customer")
             if retry.scope == "customer" and retry.after:

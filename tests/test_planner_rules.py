@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from datetime import date
 
-import polars as pl
 import pytest
 
 from callscript import Call, builtin_flows
+from callscript.library import builtin_library
 from callscript.planner import Planner
 from tests.planner_support import (
+    SHARED,
+    agents_frame,
     context_of,
     customer,
     not_held,
@@ -145,7 +147,7 @@ def test_an_agreed_time_after_the_last_window_waits_for_the_next_working_day() -
 
 @pytest.mark.parametrize(("ended", "start"), [("08:10", "11:10"), ("09:30", "14:00"), ("15:30", None)])
 def test_no_answer_is_tried_again_after_three_hours(ended: str, start: str | None) -> None:
-    twice_a_day = Planner(policy_variant(**{"per_day: 1": "per_day: 2"}), builtin_flows())
+    twice_a_day = Planner(policy_variant(**{"per_day: 1": "per_day: 2"}), builtin_library(), SHARED)
     missed = record("C1", "first_visit", "no_answer", f"2025-10-09T{ended}:00+08:00")
     rows = rows_of(plan([customer("C1", **NEW)], date(2025, 10, 9), [missed], twice_a_day))
     if start is None:
@@ -198,27 +200,27 @@ def test_the_flows_own_applies_when_holds_too() -> None:
 
 
 def test_agents_own_manager_first_then_balanced_within_capacity() -> None:
-    agents = pl.DataFrame({"agent_id": ["A1", "A2", "A3"], "name": ["李娜", "张伟", "陈静"],
-                           "phone": ["0571-1", "0571-2", "0571-3"], "max_calls": [2, 2, 1]})
+    agents = agents_frame([("A1", "李娜", "0571-86001231", 2), ("A2", "张伟", "0571-86001232", 2),
+                           ("A3", "陈静", "0571-86001233", 1)])
     people = [customer(f"C{i}", **NEW) for i in range(6)] + [customer("C9", agent_id="A7", **NEW)]
     result = plan(people, date(2025, 10, 9), agents=agents)
     by_agent = result.worklist.group_by("agent_id").len().sort("agent_id").rows()
     assert by_agent == [("A1", 2), ("A2", 2), ("A3", 1)]
     assert result.counts["over_capacity"] == 2
     row = result.worklist.row(0, named=True)
-    assert context_of(row)["agent"] == {"id": row["agent_id"], "name": {"A1": "李娜", "A2": "张伟",
-                                                                       "A3": "陈静"}[row["agent_id"]],
-                                        "phone": {"A1": "0571-1", "A2": "0571-2", "A3": "0571-3"}[
-                                            row["agent_id"]]}
+    number = row["agent_id"][1]
+    assert context_of(row)["agent"] == {"id": row["agent_id"], "name": {"1": "李娜", "2": "张伟",
+                                                                       "3": "陈静"}[number],
+                                        "phone": f"0571-8600123{number}"}
 
 
 def test_a_bad_cell_sends_the_row_to_rejects_with_line_and_field_not_value() -> None:
     result = plan([customer("C1", **NEW), customer("C2", phone="12ab-secret", **NEW),
                    customer("C3", title="小姐", last_month="-3", **NEW)], date(2025, 10, 9))
     assert set(rows_of(result)) == {"C1"}
-    assert result.rejects.rows() == [(3, "phone", "not a phone number (5 to 15 digits)"),
-                                     (4, "last_month", "not an amount of yuan (like 128.50)"),
-                                     (4, "title", "not one of 先生, 女士")]
+    assert result.rejects.rows() == [(3, "phone", "expected 5 to 15 digits (optionally with + - or spaces)"),
+                                     (4, "last_month", "expected an amount of at least 0"),
+                                     (4, "title", "expected 先生 or 女士")]
     assert "secret" not in str(result.rejects.to_dicts())
 
 

@@ -42,29 +42,39 @@ def plan_command(
                                                 "the policy's time zone)")] = None,
     rejects: Annotated[Path | None, typer.Option(help="where rejected rows go (default: next to "
                                                       "the worklist, .rejects.csv)")] = None,
+    deployment: Annotated[Path | None, typer.Option(
+        help="YAML or JSON: the context parts every call shares (deployment: hotline: …)")] = None,
     flow_file: Annotated[list[Path] | None, typer.Option(
         "--flow-file", "-f", help="a flow or sub-dialogue YAML file (repeatable)")] = None,
+    library: Annotated[list[str] | None, typer.Option(
+        "--library", "-L", metavar="DIR",
+        help="the flow library (a folder, or a built-in library's name; default: telecom)")] = None,
 ) -> None:
     """Plan a day's calls: who, with which flow, why, when, by which agent."""
     from datetime import datetime
 
-    from callscript.cli.sources import flows_from
+    from callscript.cli.sources import read_context
+    from callscript.library import load_libraries
 
     with user_errors():
-        from callscript.planner import (  # here: without Polars, one line says how to install it
-            Planner,
-            builtin_policy,
-            load_policy,
-            read_agents,
-            read_table,
-            records_from_file,
-            write_frame,
-        )
-
+        try:
+            from callscript.planner import (
+                Planner,
+                library_policy,
+                load_policy,
+                read_agents,
+                read_table,
+                records_from_file,
+                write_frame,
+            )
+        except ImportError:
+            raise fail("the planner needs Polars: pip install 'callscript[planner]'") from None
         if output.suffix.lower() not in (".csv", ".parquet", ".json"):
             raise fail(f"{output}: the worklist must be .csv, .parquet or .json")
-        loaded = load_policy(policy) if policy else builtin_policy()
-        planner = Planner(loaded, flows_from(flow_file))
+        chosen = load_libraries(library or [], flow_file or [])[0]
+        loaded = load_policy(policy) if policy else library_policy(chosen)
+        shared = read_context(deployment) if deployment else None
+        planner = Planner(loaded, chosen, shared)
         try:
             day = date.fromisoformat(on) if on else datetime.now(loaded.policy.zone).date()
         except ValueError:
@@ -74,7 +84,7 @@ def plan_command(
             table = read_table(customers, "the customer file")
             source = records_from_file(records) if records else None
             agent_table = read_agents(agents) if agents else None
-            result = planner.plan(table, source, agent_table, day, progress, str(customers))
+            result = planner.plan(table, source, agent_table, day, progress, str(customers), str(agents))
             progress("writing the worklist")
             write_frame(result.worklist, output)
             rejects_path = rejects or output.with_name(output.stem + ".rejects.csv")

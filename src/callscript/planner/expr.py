@@ -24,7 +24,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from callscript.errors import CallscriptError
 
-NUMERIC = frozenset({"integer", "money", "month"})
+NUMERIC = frozenset({"integer", "money", "decimal", "month"})
 TEXTUAL = frozenset({"text", "phone", "choice"})
 
 _ENV = ImmutableSandboxedEnvironment()

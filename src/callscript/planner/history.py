@@ -5,13 +5,15 @@ All as Polars column operations over the look-back window's records.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 import polars as pl
 
 from callscript.planner.inputs import parse_instant
-from callscript.planner.policy import Policy
+from callscript.dispositions import Disposition
+from callscript.planner.policy import ANY_FOLLOW_UP, Policy, Retry
 
 _UTC = pl.Datetime("us", "UTC")
 
@@ -24,11 +26,29 @@ class History:
     follow_ups: pl.DataFrame  # customer_ref, flow, ended_at, kind, due, agreed
 
 
-def retry_table(policy: Policy) -> pl.DataFrame:
-    """The policy's dispositions as a small frame to join records with."""
+def effective_retries(policy: Policy, dispositions: Mapping[str, Disposition]) -> dict[str, Retry]:
+    """Per disposition id: the policy's entry, else what the library's disposition says.
+
+    A final disposition of a reached customer finishes the flow (done); a final one
+    without reaching them (a wrong number) is never retried; one that is not final is
+    retried after its ``retry_after``, else when its follow-up is due.
+    """
+    retries: dict[str, Retry] = {}
+    for disposition_id, disposition in dispositions.items():
+        if disposition.final:
+            retries[disposition_id] = Retry(done=True) if disposition.reached else Retry(never=True)
+        elif disposition.retry_after is not None:
+            retries[disposition_id] = Retry(after=disposition.retry_after.delta)
+        else:
+            retries[disposition_id] = Retry(at_follow_up=ANY_FOLLOW_UP)
+    return {**retries, **policy.dispositions}
+
+
+def retry_table(retries: Mapping[str, Retry]) -> pl.DataFrame:
+    """The retries as a small frame to join records with."""
     rows = [{"disposition": name, "after": retry.after, "at_follow_up": retry.at_follow_up,
              "never": retry.never, "done": retry.done, "scope": retry.scope}
-            for name, retry in policy.dispositions.items()]
+            for name, retry in retries.items()]
     schema: dict[str, pl.DataType] = {"disposition": pl.String(), "after": pl.Duration("us"),
                                       "at_follow_up": pl.String(), "never": pl.Boolean(),
                                       "done": pl.Boolean(), "scope": pl.String()}
@@ -48,10 +68,11 @@ def empty_records() -> pl.DataFrame:
                                 "ended_at": _UTC, "follow_ups": pl.List(follow_up)})
 
 
-def summarise(records: pl.DataFrame, policy: Policy, day_start: datetime) -> History:
+def summarise(records: pl.DataFrame, policy: Policy, retries: Mapping[str, Retry],
+              day_start: datetime) -> History:
     """Attempts and gates from ``records`` (already limited to the look-back window and the day)."""
     zone = policy.timezone
-    recs = (records.lazy().with_row_index("rec").join(retry_table(policy).lazy(), on="disposition",
+    recs = (records.lazy().with_row_index("rec").join(retry_table(retries).lazy(), on="disposition",
                                                          how="left")
             .with_columns(pl.col("never", "done").fill_null(False), pl.col("scope").fill_null("flow")))
     exploded = (recs.select("rec", "customer_ref", "flow", "ended_at", "at_follow_up", "follow_ups")
@@ -64,7 +85,8 @@ def summarise(records: pl.DataFrame, policy: Policy, day_start: datetime) -> His
                     .then(pl.col("due").str.to_date("%Y-%m-%d", strict=False)).alias("due_day"))
                 .with_columns(pl.coalesce(pl.col("due_at"), _day_start("due_day", zone)).alias("due"))
                 .filter(pl.col("due").is_not_null()))
-    agreed = (exploded.filter(pl.col("kind") == pl.col("at_follow_up")).group_by("rec")
+    wanted = (pl.col("kind") == pl.col("at_follow_up")) | (pl.col("at_follow_up") == ANY_FOLLOW_UP)
+    agreed = (exploded.filter(wanted).group_by("rec")
               .agg(pl.col("due_at").min().alias("agreed"), pl.col("due").min().alias("agreed_due")))
     gated = recs.join(agreed, on="rec", how="left").with_columns(
         pl.when(pl.col("done")).then(None)

@@ -90,19 +90,18 @@ def refuse_duplicates(frame: pl.DataFrame, key: str, path: str | Path) -> None:
 
 
 def read_agents(path: Path) -> pl.DataFrame:
-    """agent_id, name, phone, max_calls (a whole number ≥ 0)."""
+    """agent_id, name, phone (text, checked by the planner against the schema) and max_calls."""
     frame = read_table(path, "the agents file")
     require_columns(frame, AGENT_COLUMNS, path, "agents")
-    refuse_duplicates(frame, "agent_id", path)
     frame = frame.with_columns(pl.col(c).str.strip_chars() for c in AGENT_COLUMNS)
+    refuse_duplicates(frame, "agent_id", path)
     capacity = pl.col("max_calls").str.to_integer(strict=False)
-    bad = frame.filter(pl.any_horizontal(pl.col(c).is_null() | (pl.col(c) == "") for c in AGENT_COLUMNS)
-                       | capacity.is_null() | (capacity < 0))
+    bad = frame.filter(pl.col("agent_id").is_null() | (pl.col("agent_id") == "") | capacity.is_null()
+                       | (capacity < 0))
     if bad.height:
-        line = bad.get_column(LINE)[0]
-        raise InputError(f"{path}:{line}: every agent needs agent_id, name, phone and max_calls "
-                         "(a whole number, 0 or more)")
-    return frame.select("agent_id", "name", "phone", capacity.alias("max_calls"))
+        raise InputError(f"{path}:{bad.get_column(LINE)[0]}: every agent needs an agent_id and "
+                         "max_calls (a whole number, 0 or more)")
+    return frame.select(LINE, "agent_id", "name", "phone", capacity.alias("max_calls"))
 
 
 _FOLLOW_UP = pl.Struct({"kind": pl.String, "due": pl.String})

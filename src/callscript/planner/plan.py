@@ -10,24 +10,34 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import polars as pl
 
 from callscript.compile import Flow
 from callscript.errors import Problem
+from callscript.library import FlowLibrary
 from callscript.loader import SourceMap
 from callscript.planner.assign import assign_agents, holdout_draw
 from callscript.planner.context import (
     Column,
     Field,
+    agent_columns,
+    constant_parts,
     context_fields,
     context_json,
-    known_dispositions,
     validate,
 )
 from callscript.planner.expr import Names, Untranslatable, compile_expression
-from callscript.planner.history import History, empty_records, summarise
-from callscript.planner.inputs import LINE, RecordSource, check_records, refuse_duplicates, require_columns
+from callscript.planner.history import History, effective_retries, empty_records, summarise
+from callscript.planner.inputs import (
+    LINE,
+    InputError,
+    RecordSource,
+    check_records,
+    refuse_duplicates,
+    require_columns,
+)
 from callscript.planner.policy import LoadedPolicy, check_policy
 from callscript.planner.windows import DayWindows, day_windows
 
@@ -48,17 +58,35 @@ class PlanResult:
     counts: dict[str, int] = field(default_factory=dict)
 
 
+def _planner_field(kind: str | None) -> Field:
+    """A column only the planner reads (opened_on, do_not_call): a type, no constraints."""
+    from callscript.context import FieldSpec, expected
+
+    spec = FieldSpec.model_validate({"type": kind or "text", "label": kind or "text"})
+    return Field(spec.type, expected=expected(spec))
+
+
 def _noop(stage: str) -> None:
     """No progress display."""
 
 
 class Planner:
-    def __init__(self, loaded: LoadedPolicy, flows: Mapping[str, Flow]) -> None:
-        self.loaded, self.policy, self.flows = loaded, loaded.policy, dict(flows)
-        fields = context_fields()
-        check_policy(loaded, self.flows, known_dispositions(), fields, self._expression_problems)
+    """A policy checked against a library's flows, context schema and dispositions.
+
+    ``shared`` holds the context parts every call shares (``{"deployment": {...}}``).
+    """
+
+    def __init__(self, loaded: LoadedPolicy, library: FlowLibrary,
+                 shared: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        self.loaded, self.policy, self.library = loaded, loaded.policy, library
+        self.flows: dict[str, Flow] = library.compile_all()
+        self.schema = library.schema
+        self.shared = shared
+        self.fields = fields = context_fields(self.schema)
+        check_policy(loaded, self.flows, library.dispositions, fields, self._expression_problems)
+        self.retries = effective_retries(self.policy, library.dispositions)
         self.columns = [
-            Column(name, spec.to or f"row.{name}", fields[spec.to] if spec.to else Field(spec.type or "text"),
+            Column(name, spec.to or f"row.{name}", fields[spec.to] if spec.to else _planner_field(spec.type),
                    spec.required or name == self.policy.customers.key)
             for name, spec in self.policy.customers.columns.items()]
         self.key_path = self._path_of(self.policy.customers.key)
@@ -67,7 +95,7 @@ class Planner:
         return next(c.path for c in self.columns if c.name == column)
 
     def _names(self, today: date) -> Names:
-        fields = context_fields()
+        fields = self.fields
         columns = {spec.to or f"row.{name}": (fields[spec.to].type if spec.to else spec.type or "text")
                    for name, spec in self.policy.customers.columns.items()
                    if spec.to is None or spec.to in fields}  # unknown fields: check_policy says so
@@ -125,7 +153,8 @@ class Planner:
     # -- the day's plan ---------------------------------------------------------
 
     def plan(self, customers: pl.DataFrame, records: RecordSource | None, agents: pl.DataFrame | None,
-             on: date, progress: Callable[[str], None] = _noop, name: str = "customers") -> PlanResult:
+             on: date, progress: Callable[[str], None] = _noop, name: str = "customers",
+             agents_name: str = "agents") -> PlanResult:
         """Plan ``on``: ``customers`` as text columns with their file lines (see inputs.read_table).
 
         ``name`` names the customers' file in errors (a missing column, duplicate keys).
@@ -133,6 +162,9 @@ class Planner:
         policy = self.policy
         require_columns(customers, list(policy.customers.columns), name, "customer")
         refuse_duplicates(customers, policy.customers.key, name)
+        constants = self._constants(agents is not None)
+        if agents is not None:
+            agents = self._checked_agents(agents, agents_name)
         progress("checking customers")
         good, rejects = validate(customers, self.columns, LINE)
         counts = {"customers": customers.height, "rejected_rows": rejects.get_column("line").n_unique()}
@@ -150,7 +182,7 @@ class Planner:
             check_records(found, "records")
             found = found.filter(pl.col("ended_at") < day_end)
         counts["records"] = found.height
-        history = summarise(found, policy, day_start)
+        history = summarise(found, policy, self.retries, day_start)
         progress("applying rules")
         key = self.key_path
         dnc = compile_expression(policy.do_not_call, names) if policy.do_not_call else pl.lit(False)
@@ -173,13 +205,30 @@ class Planner:
         else:
             planned = planned.with_columns(pl.col("own").alias("agent_id"))
         progress("writing contexts")
-        worklist = self._finish(planned, callable_customers, agent_fields, windows)
+        worklist = self._finish(planned, callable_customers, agent_fields, constants, windows)
         for rule in policy.rules:
             counts[f"rule:{rule.id}"] = 0
         for rule_id, n in worklist.group_by("rule_id").len().iter_rows():
             counts[f"rule:{rule_id}"] = n
         counts["planned"] = worklist.height
         return PlanResult(on, worklist.drop("rule_id"), rejects, "", windows.estimated, counts)
+
+    def _constants(self, agents_given: bool) -> dict[str, dict[str, Any]]:
+        used = {r.flow for r in self.policy.rules if r.flow} | (
+            set(self.flows) if any(r.repeat_flow for r in self.policy.rules) else set())
+        try:
+            return constant_parts(self.schema, [self.flows[f] for f in sorted(used) if f in self.flows],
+                                  self.shared, agents_given)
+        except ValueError as err:
+            raise InputError(str(err)) from None
+
+    def _checked_agents(self, agents: pl.DataFrame, name: str) -> pl.DataFrame:
+        good, rejects = validate(agents, agent_columns(self.schema), LINE)
+        if rejects.height:
+            line, column, problem = rejects.row(0)
+            raise InputError(f"{name}:{line}: {column}: {problem}")
+        texts = agents.select(LINE, "agent_id", "max_calls")
+        return texts.join(good.rename({c.path: c.name for c in agent_columns(self.schema)}), on=LINE)
 
     def _candidates(self, customers: pl.DataFrame, history: History, names: Names,
                     day_end: datetime) -> pl.DataFrame:
@@ -264,7 +313,7 @@ class Planner:
         return rows.filter(pl.col("window_start").is_not_null()).collect()
 
     def _finish(self, planned: pl.DataFrame, customers: pl.DataFrame, agent_fields: dict[str, str],
-                windows: DayWindows) -> pl.DataFrame:
+                constants: Mapping[str, Mapping[str, Any]], windows: DayWindows) -> pl.DataFrame:
         key, zone = self.key_path, self.policy.timezone
         reasons = pl.DataFrame({"rule": list(range(len(self.policy.rules))),
                                 "reason": [r.reason for r in self.policy.rules],
@@ -272,7 +321,7 @@ class Planner:
                                schema={"rule": pl.Int32, "reason": pl.String, "rule_id": pl.String})
         context_cols = [c for c in self.columns if c.in_context]
         needed = {c.path for c in context_cols} | {f"{c.path}#text" for c in context_cols
-                                                  if c.field.type == "money"}
+                                                  if c.field.type in ("money", "decimal")}
         rows = (planned.with_columns(pl.col("rule").cast(pl.Int32)).join(reasons, on="rule", how="left")
                 .join(customers.select(*(pl.col(n) for n in sorted(needed) if n != key), pl.col(key)),
                       on=key, how="left"))
@@ -283,7 +332,7 @@ class Planner:
             pl.col(key).alias("customer_ref"), "flow", "reason", pl.col("priority").cast(pl.Int64),
             *iso, (pl.col("attempts") + 1).cast(pl.Int64).alias("attempt"),
             pl.col("agent_id").cast(pl.String),
-            context_json(self.columns, agent_fields).alias("context"),
+            context_json(self.columns, agent_fields, constants).alias("context"),
             pl.lit(windows.estimated).alias("calendar_estimated"), "rule_id")
         return out
 

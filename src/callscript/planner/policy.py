@@ -20,14 +20,24 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
 
 from callscript.errors import FlowError, Problem
+from callscript.library import FlowLibrary
 from callscript.loader import SourceMap, _pydantic_problems, parse_yaml
 
 _DURATION = re.compile(r"^(\d+)\s*(m|h|d)$")
 _WINDOW = re.compile(r"^(\d{2}):(\d{2})\s*-\s*(\d{2}):(\d{2})$")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+ANY_FOLLOW_UP = "any"  # at_follow_up: the call's first follow-up of whatever kind
 
 
 class PolicyError(FlowError):
@@ -59,8 +69,10 @@ def _window(value: Any) -> Any:
     return value
 
 
-Duration = Annotated[timedelta, BeforeValidator(_duration)]
-Window = Annotated[tuple[time, time], BeforeValidator(_window)]
+Duration = Annotated[timedelta, BeforeValidator(_duration),
+                     WithJsonSchema({"type": "string", "pattern": r"^\d+\s*(m|h|d)$"})]
+Window = Annotated[tuple[time, time], BeforeValidator(_window),
+                   WithJsonSchema({"type": "string", "pattern": r"^\d{2}:\d{2}\s*-\s*\d{2}:\d{2}$"})]
 
 
 class _Model(BaseModel):
@@ -85,7 +97,8 @@ class Retry(_Model):
     """When a (customer, flow) may be tried again after a call that ended so."""
 
     after: Duration | None = Field(None, description="not before this long after the call")
-    at_follow_up: str | None = Field(None, description="at the due time of this follow-up kind")
+    at_follow_up: str | None = Field(
+        None, description="at the due time of the call's follow-up of this kind (any: of any kind)")
     never: bool = False
     done: bool = Field(False, description="the flow reached its purpose: no rule calls it again")
     scope: Literal["flow", "customer"] = "flow"
@@ -230,10 +243,27 @@ def load_policy(path: str | Path) -> LoadedPolicy:
 
 
 @cache
-def builtin_policy() -> LoadedPolicy:
-    """The telecom policy shipped with callscript."""
-    entry = resources.files("callscript.planner") / "policies" / "telecom.yaml"
-    return load_policy_text(entry.read_text(encoding="utf-8"), "callscript/planner/policies/telecom.yaml")
+def builtin_policy(library: str = "telecom") -> LoadedPolicy:
+    """The policy shipped with a built-in library (``policy.yaml`` in its folder)."""
+    entry = resources.files("callscript") / "libraries" / library / "policy.yaml"
+    if not entry.is_file():
+        raise PolicyError([Problem(f"callscript/libraries/{library}", None,
+                                   "this library has no policy.yaml; give --policy FILE")])
+    return load_policy_text(entry.read_text(encoding="utf-8"), f"callscript/libraries/{library}/policy.yaml")
+
+
+def library_policy(library: FlowLibrary) -> LoadedPolicy:
+    """A library's own policy: ``policy.yaml`` in its folder, else the built-in one of its name."""
+    if library.policy_file is not None:
+        return load_policy(library.policy_file)
+    return builtin_policy(library.name or "telecom")
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of policy files (``callscript schema policy``)."""
+    schema = Policy.model_json_schema()
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "callscript planning policy",
+            **schema}
 
 
 def check_policy(loaded: LoadedPolicy, flow_ids: Iterable[str], disposition_ids: Iterable[str],
@@ -252,9 +282,10 @@ def check_policy(loaded: LoadedPolicy, flow_ids: Iterable[str], disposition_ids:
         if spec.to is not None and spec.to not in fields:
             problems.append(source.problem(("customers", "columns", name, "to"),
                                            f"unknown context field {spec.to!r}"))
-        if spec.type is not None and spec.type not in FIELD_TYPES:
+        planner_types = [t for t in FIELD_TYPES if t != "choice"]  # choices belong to the schema
+        if spec.type is not None and spec.type not in planner_types:
             problems.append(source.problem(("customers", "columns", name, "type"),
-                                           f"unknown type {spec.type!r}; types: {', '.join(FIELD_TYPES)}"))
+                                           f"unknown type {spec.type!r}; types: {', '.join(planner_types)}"))
     for disposition in policy.dispositions:
         if disposition not in dispositions:
             problems.append(source.problem(("dispositions", disposition),
