@@ -11,8 +11,8 @@ from datetime import datetime
 
 import polars as pl
 
-from callscript.planner.inputs import parse_instant
 from callscript.dispositions import Disposition
+from callscript.planner.inputs import parse_instant
 from callscript.planner.policy import ANY_FOLLOW_UP, Policy, Retry
 
 _UTC = pl.Datetime("us", "UTC")
