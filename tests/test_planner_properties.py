@@ -138,3 +138,33 @@ def test_the_holdout_is_stable_and_about_its_share(offset: int, day: date) -> No
     if other.worklist.height:
         refs = set(first.worklist.get_column("customer_ref"))
         assert set(other.worklist.get_column("customer_ref")) == refs
+
+
+cells = st.one_of(
+    st.none(), st.text(max_size=8), st.from_regex(r"\A[+ ]?\d[\d\- ]{0,18}\d?\Z"),
+    st.from_regex(r"\A-?\d{1,6}(\.\d{1,3})?\Z"), st.sampled_from(["先生", "女士", "小姐", "true", "否", "13", "0"]),
+    st.dates().map(date.isoformat), st.integers(-5, 20).map(str),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.fixed_dictionaries({c: cells for c in (
+    "name", "title", "phone", "is_holder", "last_month", "this_month", "idle_since_month",
+    "suspended_since_month")}), min_size=1, max_size=20))
+def test_cells_the_column_checks_accept_are_valid_for_the_schema(rows: list[dict[str, str | None]]) -> None:
+    import json
+
+    import polars as pl
+
+    from callscript.planner.context import context_json, validate
+    from callscript.planner.inputs import LINE
+    from tests.planner_support import frame
+
+    planner = telecom()
+    people = [customer(f"C{i}", **row) for i, row in enumerate(rows)]
+    good, _ = validate(frame(people), planner.columns, LINE)
+    contexts = good.select(context_json(planner.columns, {"id": "row.agent_id"}, {}).alias("c"))
+    schema = planner.schema
+    for text in contexts.get_column("c").to_list():
+        schema.validate("check", json.loads(text))  # raises ContextError if a check let a bad cell in
+    assert isinstance(good, pl.DataFrame)

@@ -19,8 +19,9 @@ import polars as pl
 from callscript.context import ContextSchema, expected
 
 FIELD_TYPES = ("text", "integer", "money", "decimal", "date", "month", "phone", "bool", "choice")
-_PHONE = r"^\+?\d[\d\- ]*\d$"
-_NUMBER = r"^-?\d{1,15}(\.\d{1,6})?$"
+# [0-9], not \d: Rust's \d also matches other scripts' digits (٠), which casts cannot read
+_PHONE = r"^\+?[0-9][0-9\- ]*[0-9]$"
+_NUMBER = r"^-?[0-9]{1,15}(\.[0-9]{1,6})?$"
 _TRUE = ("true", "1", "yes", "y", "是")
 _FALSE = ("false", "0", "no", "n", "否")
 
@@ -100,7 +101,7 @@ def _parse(column: Column) -> tuple[pl.Expr, pl.Expr]:
         if field.type == "choice":
             bad, message = ~value.is_in(list(field.choices)), f"not one of {', '.join(field.choices)}"
         elif field.type == "phone":
-            digits = value.str.count_matches(r"\d")
+            digits = value.str.count_matches(r"[0-9]")
             bad = ~value.str.contains(_PHONE) | (digits < 5) | (digits > 15)
             message = "not a phone number (5 to 15 digits)"
         elif field.max_length is not None:
@@ -116,7 +117,7 @@ def _parse(column: Column) -> tuple[pl.Expr, pl.Expr]:
             bad = bad | (typed > float(high))
         message = "not a month (1 to 12)" if field.type == "month" else "not a whole number in range"
     elif field.type in ("money", "decimal"):
-        number = pl.when(value.str.contains(_NUMBER)).then(value).cast(pl.Float64)
+        number = pl.when(value.str.contains(_NUMBER)).then(value).cast(pl.Float64, strict=False)
         bad = number.is_null()
         if field.minimum is not None:
             bad = bad | (number < float(field.minimum))
