@@ -424,7 +424,8 @@ def write_report(rows: list[tuple[str, str, str, bool, str]]) -> None:
               "then swaps it in.",
               "- *stateless turn*: what a service pays per request: `Call.restore(flow, bytes, "
               "context)` of a first visit with 10 path entries, `answer(..., revision=10)`, "
-              "`snapshot_json()`. The context is a validated context (the library schema's model) the worker keeps; the note "
+              "`snapshot_json()`. The context is a validated context (the library schema's "
+              "model) the worker keeps; the note "
               "gives the figure with a dict validated on every request.",
               "- *snapshot + restore*: `call.snapshot_json().decode()` as JSON text, then "
               "`Call.restore(flow, text, context)`: the whole restore, validated (msgspec), "

@@ -20,6 +20,7 @@ from rich.console import Console
 
 from callscript import __version__
 from callscript.cli.errors import INTERRUPTED, PROBLEMS, USAGE, fail, user_errors
+from callscript.cli.plan import plan_command
 from callscript.cli.sources import (
     flows_from,
     load_context,
@@ -410,6 +411,9 @@ def record_show_command(
         sys.stdout.write(shown.model_dump_json(indent=2) + "\n")
     else:
         show_record(_out(), shown)
+
+
+app.command("plan")(plan_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

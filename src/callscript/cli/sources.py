@@ -58,6 +58,11 @@ def load_deployment(flow: Flow, deployment: Path | None) -> dict[str, Any]:
     return data
 
 
+def read_context(path: Path) -> dict[str, Any]:
+    """A context or deployment file as a mapping of parts, not yet validated."""
+    return _located(path)[0]
+
+
 def _located(path: Path) -> tuple[dict[str, Any], SourceMap]:
     try:
         text = path.read_text(encoding="utf-8")
