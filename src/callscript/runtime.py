@@ -496,8 +496,8 @@ class Call:
         step = self.flow.steps[self.state]
         return CallRecord(
             call_id=self.call_id, flow_id=self.flow.id, flow_version=self.flow.version,
-            agent_id=_field(self.context, "agent", "id"),
-            customer_ref=_field(self.context, "customer", "reference"),
+            agent_id=self.flow.schema.recorded_value(self.context, "agent_id"),
+            customer_ref=self.flow.schema.recorded_value(self.context, "customer_ref"),
             started_at=self.started_at, ended_at=self.ended_at,
             disposition=self._disposition_ref(),
             path=self._path_entries(), captures=_json_captures(self.captured),
@@ -517,11 +517,6 @@ class Call:
     def __repr__(self) -> str:
         return (f"<Call {self.call_id} {self.flow.id} v{self.flow.version} at {self.state!r}"
                 f"{' (ended)' if self.ended else ''}>")
-
-
-def _field(context: CallContext, part: str, name: str) -> Any:
-    """``agent.id`` and ``customer.reference`` go into the record when the schema has them."""
-    return getattr(getattr(context, part, None), name, None)
 
 
 def _json_captures(captures: Mapping[str, Any]) -> dict[str, Any]:

@@ -235,10 +235,13 @@ def cover_command(
     with user_errors():
         compiled = pick_flow(flow, flow_file, library)
         cover = path_cover(compiled, read_context(context))
-    relative = None
-    if flow_file:
-        relative = os.path.relpath(flow_file[-1], (output.parent if output else Path.cwd()))
-    text = cover.to_yaml(relative)
+    here = output.parent if output else Path.cwd()
+    relative = os.path.relpath(flow_file[-1], here) if flow_file else None
+    # the -L the flow came from, so the pytest plugin loads the same library
+    source = next((lib for lib in library or [] if Path(lib).name == compiled.library), None)
+    if source is not None and Path(source).is_dir():
+        source = os.path.relpath(source, here)
+    text = cover.to_yaml(relative, source)
     _write(text, output)
     for label in cover.uncoverable:
         print(f"not coverable with this context: {' '.join(label)}", file=sys.stderr)

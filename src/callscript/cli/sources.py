@@ -37,7 +37,7 @@ def read_data(path: Path) -> Any:
 def read_context(path: Path) -> dict[str, Any]:
     data = read_data(path)
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: a context file is a mapping (customer: …, billing: …)")
+        raise ValueError(f"{path}: a context file is a mapping of parts, each a mapping of fields")
     return data
 
 

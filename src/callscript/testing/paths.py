@@ -38,8 +38,11 @@ class PathCover:
     paths: list[list[Move]]
     uncoverable: list[Label] = field(default_factory=list)  # guards false in this context
 
-    def to_yaml(self, flow_file: str | None = None) -> str:
-        """Readable test cases, replayed by the pytest plugin (files named *.cases.yaml)."""
+    def to_yaml(self, flow_file: str | None = None, library: str | None = None) -> str:
+        """Readable test cases, replayed by the pytest plugin (files named *.cases.yaml).
+
+        ``library``: the flow's library, a built-in name or a folder relative to the file.
+        """
         cases = []
         for number, moves in enumerate(self.paths, 1):
             call = replay_case(self.flow, self.context, moves)
@@ -51,6 +54,8 @@ class PathCover:
                            "steps": [e.step for e in record.path]},
             })
         data: dict[str, Any] = {"flow": self.flow.id, "version": self.flow.version}
+        if library:
+            data["library"] = library
         if flow_file:
             data["flow_file"] = flow_file
         data["context"] = self.context.model_dump(mode="json", exclude_defaults=True)

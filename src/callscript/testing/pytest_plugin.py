@@ -5,7 +5,9 @@
     pytest --callscript-cov-fail-under=90                # fail the run under 90 %
 
 Files named ``*.cases.yaml`` (written by ``callscript cover``) are collected: each
-case replays its moves and checks the steps visited and the outcome.
+case replays its moves and checks the steps visited and the outcome. The flow is
+the built-in telecom library's, or its ``library:`` (a built-in name or a folder
+relative to the file), with its ``flow_file:`` added.
 """
 
 from __future__ import annotations
@@ -89,11 +91,18 @@ class CaseFailed(Exception):
 
 class CasesFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
-        from callscript.library import builtin_flows, load_flows
+        from callscript.library import all_flows, builtin_flows, load_flows, load_libraries
 
         data = yaml.safe_load(self.path.read_text(encoding="utf-8"))
         flow_file = data.get("flow_file")
-        flows = load_flows(self.path.parent / flow_file) if flow_file else builtin_flows()
+        libraries: list[str] = []
+        if data.get("library"):  # a folder relative to this file, else a built-in library's name
+            folder = self.path.parent / data["library"]
+            libraries = [str(folder) if folder.is_dir() else data["library"]]
+        if flow_file:
+            flows = load_flows(self.path.parent / flow_file, libraries=libraries)
+        else:
+            flows = all_flows(load_libraries(libraries)) if libraries else builtin_flows()
         flow = flows[data["flow"]]
         for case in data["cases"]:
             yield CaseItem.from_parent(self, name=case["name"], flow=flow,
