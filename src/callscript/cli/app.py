@@ -149,7 +149,7 @@ def rehearse_command(
         call = (Call.restore(compiled, saved["snapshot"], ctx, placeholders=True) if saved
                 else Call.start(compiled, ctx, placeholders=True))
     source = Source(flow_id, [str(f) for f in files or []],
-                    str(context_file) if context_file else None, use_sample)
+                    str(context_file) if context_file else None, use_sample, libraries or [])
     # soft_wrap: Chinese lines have no spaces, so the terminal, not rich, should wrap them
     rehearsal = Rehearsal(call, source, Console(highlight=False, soft_wrap=True),
                           snapshot or resume or Path(f"callscript-{call.call_id}.rehearsal.json"),
@@ -172,7 +172,8 @@ def demo_command(as_json: AsJson = False) -> None:
 
 @app.command("check")
 def check_command(
-    files: Annotated[list[Path], typer.Argument(help="flow and sub-dialogue YAML files")],
+    files: Annotated[list[Path] | None, typer.Argument(
+        help="flow and sub-dialogue YAML files (none: every file of the -L libraries)")] = None,
     calls: Annotated[int, typer.Option(help="random calls to explore per flow (0: only validate)")]
     = 200,
     seed: Annotated[int, typer.Option(help="seed of the random calls")] = 0,
@@ -181,10 +182,25 @@ def check_command(
 ) -> None:
     """Validate, compile and explore flow files; print each problem as file:line."""
     from callscript.errors import FlowError
-    from callscript.library import load_flows
+    from callscript.library import load_flows, load_libraries
+    from callscript.loader import load_file
+    from callscript.spec import FlowSpec
 
+    if not files and not library:
+        raise fail("give flow files, or -L a library to check all of it")
+    subdialogues: list[FlowSpec] = []
     try:
-        flows = load_flows(*files, libraries=library or [])
+        if files:
+            flows = load_flows(*files, libraries=library or [])
+            subdialogues = [s for s in (load_file(p).spec for p in files)
+                            if s.kind == "subdialogue"]
+        else:  # every flow and sub-dialogue of the libraries
+            flows = {}
+            for lib in load_libraries(library or []):
+                flows |= lib.compile_all()
+                for spec in (s.spec for s in lib.specs.values() if s.spec.kind == "subdialogue"):
+                    lib.check_subdialogue(spec.id)
+                    subdialogues.append(spec)
     except FlowError as err:
         if as_json:
             _print_json([{"file": p.file, "line": p.line, "where": p.where, "message": p.message}
@@ -208,13 +224,9 @@ def check_command(
             state = "problems" if violations else "ok"
             print(f"{state}: {flow.id} v{flow.version} ({len(flow.steps)} steps{explored})")
     if not as_json:
-        from callscript.loader import load_file
-
-        for path in files:
-            spec = load_file(path).spec
-            if spec.kind == "subdialogue":
-                print(f"ok: {spec.id} (sub-dialogue, {len(spec.steps)} steps; explored through "
-                      "the flows that include it)")
+        for spec in subdialogues:
+            print(f"ok: {spec.id} (sub-dialogue, {len(spec.steps)} steps; explored through "
+                  "the flows that include it)")
     if as_json:
         _print_json(results)
     if any(r["problems"] for r in results):
