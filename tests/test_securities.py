@@ -446,3 +446,22 @@ def test_objection_and_complaint_come_back_to_the_offer() -> None:
     record = call.record()
     assert [c.kind for c in record.complaints] == ["suggestion", "complaint"]
     assert [e.reason for e in record.escalations] == ["客户对投诉的处理仍不满意"]
+
+
+def test_the_python_example_of_the_libraries_page_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    text = (ROOT / "docs" / "libraries.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert blocks
+    exec(compile("\n".join(blocks), "docs/libraries.md", "exec"), {})
+    assert capsys.readouterr().out.splitlines() == [
+        "['marketing']", "('您好！', '我是招商证券客户经理，我们向您推荐银证通！')", "S0207 P-2001"]
+
+
+def test_both_libraries_load_together(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["flows", "-L", "telecom", "-L", "securities", "--json"]) == 0
+    ids = [f["id"] for f in json.loads(capsys.readouterr().out)]
+    assert ids == ["first_visit", "marketing", "network_complaint", "second_visit",
+                   "spending_drop", "zero_usage"]
+    assert main(["schema", "context", "-L", "securities"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert set(schema["properties"]) == {"prospect", "product", "agent", "firm"}
