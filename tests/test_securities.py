@@ -465,3 +465,25 @@ def test_both_libraries_load_together(capsys: pytest.CaptureFixture[str]) -> Non
     assert main(["schema", "context", "-L", "securities"]) == 0
     schema = json.loads(capsys.readouterr().out)
     assert set(schema["properties"]) == {"prospect", "product", "agent", "firm"}
+
+
+def test_say_on_return_is_for_coming_back_not_for_a_calls_return_to(tmp_path: Path) -> None:
+    copy = copy_library(tmp_path)
+    marketing = copy / "marketing.yaml"
+    marketing.write_text(marketing.read_text("utf-8").replace(
+        "      - 您的建议对我们很重要！\n",
+        "      - 您的建议对我们很重要！\n    say_on_return:\n      - 您的建议对我们很重要！\n", 1),
+        encoding="utf-8")
+    flow = load_library(copy).flow("marketing")
+    moves = [Move("answer", "answered"), Move("answer", "listens"), Move("answer", "no_needs"),
+             Move("answer", "heard", {"account_status": "未开户", "traded_stocks": True}),
+             Move("answer", "heard", {"needs_met": True})]
+    call = replay(flow, example(), moves)
+    assert call.state == "ask_suggestion"  # first reached by needs' return to the call
+    assert call.prompt.lines == ("您对我们的服务有什么建议？", "您的建议对我们很重要！")
+    call.interrupt("objection")
+    for answer_id, captures in [("heard", {"objection": "不需要"}), ("next", {}),
+                                ("no_answer", {})]:
+        call.answer(answer_id, captures)
+    assert call.state == "ask_suggestion"  # back where the objection was raised
+    assert call.prompt.lines == ("您的建议对我们很重要！",)

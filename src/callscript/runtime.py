@@ -319,7 +319,8 @@ class Call:
         captured = {**self.captured, **values}
         # Render before changing anything: a template error must leave the call as it was.
         variables = {**self.variables, "captured": captured}
-        lines = (self.flow.steps[dest].render_return(variables) if chosen.target == RETURN
+        lines = (self.flow.steps[dest].render_return(variables)
+                 if chosen.target == RETURN and self._back_from_interruption()
                  else self.flow.steps[dest].render(variables))
         entry = self._path[-1]
         entry.answer, entry.captures = answer_id, values or _NO_CAPTURES
@@ -332,6 +333,30 @@ class Call:
             self.flow.machine.set_state(dest, model=self)  # back where we left: no entry effects
         self._after_move(dest, lines, values, step.id)
         return self.prompt
+
+    def _back_from_interruption(self) -> bool:
+        """Whether the frame a return pops was pushed by an interruption: the call comes back
+        to a step it left (say_on_return), not on to a call's ``return_to`` (its first visit)."""
+        pending = 0  # returns met walking back: each closes a later frame
+        for entry in reversed(self._path[:-1]):
+            if entry.interruption is not None:
+                pushed = True
+            elif entry.answer is not None:
+                step = self.flow.steps.get(entry.step)  # a migrated snapshot's old steps: skip
+                taken = step.answers.get(entry.answer) if step is not None else None
+                if taken is None:
+                    continue
+                if taken.target == RETURN:
+                    pending += 1
+                    continue
+                pushed = taken.return_to is not None
+            else:
+                continue
+            if pushed:
+                if pending == 0:
+                    return entry.interruption is not None
+                pending -= 1
+        return True
 
     def interrupt(self, interruption_id: str) -> Prompt:
         """Raise an interruption (customer busy, not the holder, …) from the current step."""
