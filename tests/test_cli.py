@@ -208,7 +208,7 @@ def test_record_show_is_redacted_unless_asked(tmp_path: Path) -> None:
     assert "13812345678" not in shown.stdout
     raw = run("record", "show", "--show-personal-data", "--json", str(path))
     assert "13812345678" in raw.stdout
-    assert len(records) == 5
+    assert len(records) == 6  # one per built-in flow: five telecom, one securities
 
 
 def test_schema_command_matches_the_shipped_schema(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ from callscript.errors import ContextError
 from callscript.spec import Identifier
 
 FieldType = Literal["text", "integer", "money", "decimal", "date", "month", "phone", "bool", "choice"]
+RecordRole = Literal["agent_id", "customer_ref"]  # the CallRecord fields a context fills
 
 
 class _Spec(BaseModel):
@@ -52,6 +53,8 @@ class FieldSpec(_Spec):
     max: Decimal | None = Field(None, description="Numbers: the largest value allowed")
     min_length: int | None = Field(None, ge=0)
     max_length: int | None = Field(None, ge=1)
+    record_as: RecordRole | None = Field(
+        None, description="Copy the value into every call record as agent_id or customer_ref")
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -100,6 +103,14 @@ class ContextFileSpec(_Spec):
 
     title: str = ""
     parts: dict[Identifier, PartSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_field_per_record_role(self) -> Self:
+        roles = [f.record_as for p in self.parts.values() for f in p.fields.values() if f.record_as]
+        twice = sorted({r for r in roles if roles.count(r) > 1})
+        if twice:
+            raise ValueError(f"record_as {', '.join(twice)} is given to more than one field")
+        return self
 
 
 # -- validation of values ------------------------------------------------------
@@ -211,6 +222,8 @@ class ContextSchema:
         self.sensitive = frozenset(p for p, f in self.fields.items() if f.sensitive)
         self.implicit = frozenset(p for p in self.fields if parts[p.split(".")[0]].implicit)
         self.per_customer = tuple(name for name, p in parts.items() if p.per_customer)
+        self.recorded: dict[str, str] = {  # record role -> field path (first one wins)
+            spec.record_as: path for path, spec in reversed(self.fields.items()) if spec.record_as}
         self.model = self._build_model()
 
     def _build_model(self) -> type[BaseModel]:
@@ -262,6 +275,12 @@ class ContextSchema:
     def value(self, context: BaseModel, path: str) -> Any:
         part, name = path.split(".", 1)
         return getattr(getattr(context, part), name)
+
+    def recorded_value(self, context: BaseModel, role: RecordRole) -> str | None:
+        """The value a call record carries as ``role`` (the field marked ``record_as``)."""
+        path = self.recorded.get(role)
+        value = None if path is None else self.value(context, path)
+        return None if value is None else str(value)
 
     def placeholder_context(self, base: BaseModel | None = None,
                             only: Iterable[str] | None = None) -> BaseModel:

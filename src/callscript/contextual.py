@@ -86,10 +86,9 @@ def deployment_zone(context: CallContext) -> tzinfo:
 
 
 def record_identity(context: CallContext) -> tuple[str | None, str | None]:
-    """(agent id, customer reference) for the record, where the schema has them."""
-    agent = getattr(getattr(context, "agent", None), "id", None)
-    customer = getattr(getattr(context, "customer", None), "reference", None)
-    return agent, customer
+    """(agent id, customer reference) for the record: the fields the schema marks record_as."""
+    schema = schema_of(context)
+    return schema.recorded_value(context, "agent_id"), schema.recorded_value(context, "customer_ref")
 
 
 def personal_values(context: CallContext) -> tuple[str, ...]:

@@ -80,12 +80,19 @@ def captured_on_arrival(steps: Mapping[str, CompiledStep], start: str,
     facts[start] = frozenset()
     incoming: dict[str, list[tuple[str, frozenset[str]]]] = {sid: [] for sid in steps}
     raisers = [sid for sid, s in steps.items() if s.interruptible and not s.terminal]
+    returns = {sid: frozenset(c.name for c in a.captures if c.required)
+               for sid, s in steps.items() for a in s.answers.values() if a.target == RETURN}
     for sid, step in steps.items():
         for answer in step.answers.values():
             gained = frozenset(c.name for c in answer.captures if c.required)
-            for dest in (answer.target, answer.return_to):
-                if dest and dest != RETURN:
-                    incoming[dest].append((sid, gained))
+            if answer.target != RETURN:
+                incoming[answer.target].append((sid, gained))
+            if not answer.return_to:
+                continue
+            # a call comes back with what the called sub-dialogue captured on its way out
+            called = prefix(answer.target)
+            back = [(r, g) for r, g in returns.items() if called and r.startswith(called)]
+            incoming[answer.return_to].extend(back or [(sid, gained)])
     starts = {i.start for i in interruptions.values()}
     changed = True
     while changed:

@@ -25,6 +25,7 @@ from callscript.compile import INTERRUPT_PREFIX, Flow
 from callscript.effects import Changes, Draft, apply_effects
 from callscript.errors import AnswerRejected, CallEnded, CaptureRejected
 from callscript.prompt import offered_answers, offered_interruptions, outcome_at
+from callscript.spec import RETURN
 from callscript.state import MAX_HISTORY, MAX_STACK, MAX_TURN_IDS, CallState, Entry, TurnMemo
 
 _NONE: dict[str, Any] = {}
@@ -151,6 +152,31 @@ def answer(flow: Flow, state: CallState, variables: Mapping[str, Any], call_id: 
                   chosen.effects if chosen.effects else (), entering, memo)
 
 
+def back_from_interruption(flow: Flow, path: tuple[Entry, ...]) -> bool:
+    """Whether the frame a return pops was pushed by an interruption: the call comes back
+    to a step it left (say_on_return), not on to an answer's ``return_to`` (a first visit)."""
+    pending = 0  # returns met walking back: each closes a later frame
+    for entry in reversed(path[:-1]):
+        if entry.interruption is not None:
+            pushed = True
+        elif entry.answer is not None:
+            step = flow.steps.get(entry.step)
+            taken = step.answers.get(entry.answer) if step is not None else None
+            if taken is None:
+                continue
+            if taken.target == RETURN:
+                pending += 1
+                continue
+            pushed = taken.return_to is not None
+        else:
+            continue
+        if pushed:
+            if pending == 0:
+                return entry.interruption is not None
+            pending -= 1
+    return True
+
+
 def interrupt(flow: Flow, state: CallState, variables: Mapping[str, Any], call_id: str,
               interruption_id: str, now: datetime, memo: tuple[str, str] | None = None) -> Turn:
     """Raise an interruption from the current step; the call returns here when it ends."""
@@ -176,7 +202,8 @@ def _enter(flow: Flow, state: CallState, changes: Changes, dest: str, stack: tup
     step = flow.steps[dest]
     source = state.step
     # Render first: a template error must leave the call as it was (nothing is applied yet).
-    if not entering and step.return_lines:  # back from a sub-dialogue: the short re-ask
+    if not entering and step.return_lines and back_from_interruption(flow, state.path):
+        # back at a step the call left for an interruption: the short re-ask
         lines = step.render_return(with_captured(variables, captured))
     else:
         lines = step.static_lines if step.static_lines is not None else step.render(

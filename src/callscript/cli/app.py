@@ -173,7 +173,7 @@ def rehearse_command(
         call = (Call.restore(compiled, saved["snapshot"], ctx, placeholders=True) if saved
                 else Call.start(compiled, ctx, placeholders=True))
     source = Source(flow_id, [str(f) for f in files or []],
-                    str(context_file) if context_file else None, use_sample)
+                    str(context_file) if context_file else None, use_sample, libraries or [])
     # soft_wrap: Chinese lines have no spaces, so the terminal, not rich, should wrap them
     rehearsal = Rehearsal(call, source, Console(highlight=False, soft_wrap=True),
                           snapshot or resume or Path(f"callscript-{call.call_id}.rehearsal.json"),
@@ -197,7 +197,7 @@ def demo_command(as_json: AsJson = False) -> None:
 @app.command("check")
 def check_command(
     files: Annotated[list[Path] | None, typer.Argument(
-        help="flow and sub-dialogue YAML files (default: every flow of the libraries)")] = None,
+        help="flow and sub-dialogue YAML files (none: every file of the -L libraries)")] = None,
     calls: Annotated[int, typer.Option(help="random calls to explore per flow (0: only validate)")]
     = 200,
     seed: Annotated[int, typer.Option(help="seed of the random calls")] = 0,
@@ -206,12 +206,26 @@ def check_command(
 ) -> None:
     """Validate, compile and explore flow files; print each problem as file:line."""
     from callscript.errors import FlowError
-    from callscript.library import all_flows, load_flows, load_libraries
+    from callscript.library import load_flows, load_libraries
+    from callscript.loader import load_file
+    from callscript.spec import FlowSpec
     from callscript.testing.render_check import render_problems
 
+    if not files and not library:
+        raise fail("give flow files, or -L a library to check all of it")
+    subdialogues: list[FlowSpec] = []
     try:
-        flows = (load_flows(*files, libraries=library or []) if files
-                 else all_flows(load_libraries(library or [])))
+        if files:
+            flows = load_flows(*files, libraries=library or [])
+            subdialogues = [s for s in (load_file(p).spec for p in files)
+                            if s.kind == "subdialogue"]
+        else:  # every flow and sub-dialogue of the libraries
+            flows = {}
+            for lib in load_libraries(library or []):
+                flows |= lib.compile_all()
+                for spec in (s.spec for s in lib.specs.values() if s.spec.kind == "subdialogue"):
+                    lib.check_subdialogue(spec.id)
+                    subdialogues.append(spec)
         rendering = [p for flow in flows.values() for p in render_problems(flow)]
         if rendering:
             raise FlowError(rendering)
@@ -238,13 +252,9 @@ def check_command(
             state = "problems" if violations else "ok"
             print(f"{state}: {flow.id} v{flow.version} ({len(flow.steps)} steps{explored})")
     if not as_json:
-        from callscript.loader import load_file
-
-        for path in files or []:
-            spec = load_file(path).spec
-            if spec.kind == "subdialogue":
-                print(f"ok: {spec.id} (sub-dialogue, {len(spec.steps)} steps; explored through "
-                      "the flows that include it)")
+        for spec in subdialogues:
+            print(f"ok: {spec.id} (sub-dialogue, {len(spec.steps)} steps; explored through "
+                  "the flows that include it)")
     if as_json:
         _print_json(results)
     if any(r["problems"] for r in results):
@@ -268,10 +278,11 @@ def cover_command(
         cover = path_cover(compiled, load_context(compiled, context, deployment))
     here = output.parent if output else Path.cwd()
     relative = os.path.relpath(flow_file[-1], here) if flow_file else None
-    named = library[0] if library else None
-    if named is not None and Path(named).is_dir():
-        named = os.path.relpath(named, here)
-    text = cover.to_yaml(relative, named)
+    # the -L the flow came from, so the pytest plugin loads the same library
+    source = next((lib for lib in library or [] if Path(lib).name == compiled.library), None)
+    if source is not None and Path(source).is_dir():
+        source = os.path.relpath(source, here)
+    text = cover.to_yaml(relative, source)
     _write(text, output)
     for label in cover.uncoverable:
         print(f"not coverable with this context: {' '.join(label)}", file=sys.stderr)

@@ -11,7 +11,7 @@ import json
 import select
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ class Source:
     flow_files: list[str]
     context_file: str | None
     sample: bool
+    libraries: list[str] = field(default_factory=list)  # the -L options
 
 
 class Rehearsal:
@@ -158,7 +159,8 @@ class Rehearsal:
     def save(self) -> Path:
         data = {"format": REHEARSAL_FORMAT, "flow": self.source.flow,
                 "flow_files": self.source.flow_files, "context_file": self.source.context_file,
-                "sample": self.source.sample, "snapshot": self.call.snapshot()}
+                "sample": self.source.sample, "libraries": self.source.libraries,
+                "snapshot": self.call.snapshot()}
         self.snapshot_path.write_text(json.dumps(data, ensure_ascii=False, indent=2),
                                       encoding="utf-8")
         self.console.print(f"  snapshot saved to {self.snapshot_path}; continue with: "

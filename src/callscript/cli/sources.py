@@ -87,10 +87,9 @@ def _validate(flow: Flow, data: dict[str, Any], source: SourceMap, partial: bool
 
 def sample_for(flow: Flow) -> BaseModel | dict[str, Any]:
     """The demo's sample customer for a built-in flow, else a plausible one from the schema."""
-    from callscript.demo import AGENT, DEPLOYMENT, SAMPLES
+    from callscript.demo import SAMPLES
 
     for sample in SAMPLES:
-        if sample.flow == flow.id and flow.library == "telecom":
-            return {"customer": sample.customer, "billing": sample.billing, "agent": AGENT,
-                    "deployment": DEPLOYMENT}
+        if sample.flow == flow.id and sample.library == flow.library:
+            return sample.context
     return sample_context(flow, random.Random(0), fuzz=False)

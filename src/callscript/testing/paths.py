@@ -39,7 +39,10 @@ class PathCover:
     uncoverable: list[Label] = field(default_factory=list)  # guards false in this context
 
     def to_yaml(self, flow_file: str | None = None, library: str | None = None) -> str:
-        """Readable test cases, replayed by the pytest plugin (files named *.cases.yaml)."""
+        """Readable test cases, replayed by the pytest plugin (files named *.cases.yaml).
+
+        ``library``: the flow's library, a built-in name or a folder relative to the file.
+        """
         cases = []
         for number, moves in enumerate(self.paths, 1):
             call = replay_case(self.flow, self.context, moves)
@@ -51,7 +54,7 @@ class PathCover:
                            "steps": [e.step for e in record.path]},
             })
         data: dict[str, Any] = {"flow": self.flow.id, "version": self.flow.version}
-        if library:  # a built-in library's name, or a folder relative to the cases file
+        if library:
             data["library"] = library
         if flow_file:
             data["flow_file"] = flow_file

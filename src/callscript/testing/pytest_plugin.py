@@ -5,7 +5,9 @@
     pytest --callscript-cov-fail-under=90                # fail the run under 90 %
 
 Files named ``*.cases.yaml`` (written by ``callscript cover``) are collected: each
-case replays its moves and checks the steps visited and the outcome.
+case replays its moves and checks the steps visited and the outcome. The flow is
+the built-in telecom library's, or its ``library:`` (a built-in name or a folder
+relative to the file), with its ``flow_file:`` added.
 """
 
 from __future__ import annotations
