@@ -142,7 +142,8 @@ def test_the_holdout_is_stable_and_about_its_share(offset: int, day: date) -> No
 
 cells = st.one_of(
     st.none(), st.text(max_size=8), st.from_regex(r"\A[+ ]?\d[\d\- ]{0,18}\d?\Z"),
-    st.from_regex(r"\A-?\d{1,6}(\.\d{1,3})?\Z"), st.sampled_from(["先生", "女士", "小姐", "true", "否", "13", "0"]),
+    st.from_regex(r"\A-?\d{1,6}(\.\d{1,3})?\Z"),
+    st.sampled_from(["先生", "女士", "小姐", "true", "否", "13", "0"]),
     st.dates().map(date.isoformat), st.integers(-5, 20).map(str),
 )
 
