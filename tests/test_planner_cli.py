@@ -244,3 +244,23 @@ def test_a_progress_display_on_a_terminal_only(files: dict[str, Path]) -> None:
     piped = run(files["customers"], *shared_files(files["dir"]), "--on", "2025-10-09",
                 "-o", files["dir"] / "w.csv")
     assert "planning" not in piped.stderr and "\x1b[" not in piped.stderr
+
+
+def test_a_library_without_a_policy_needs_one(files: dict[str, Path], tmp_path: Path) -> None:
+    library = tmp_path / "mine"
+    library.mkdir()
+    source = Path("src/callscript/libraries/telecom/first_visit.yaml").read_text(encoding="utf-8")
+    (library / "visit.yaml").write_text(source.replace("id: first_visit", "id: my_visit"), encoding="utf-8")
+    done = run(files["customers"], "-L", library, "--on", "2025-10-09", "-o", tmp_path / "w.csv")
+    assert done.returncode == 2 and f"{library}: this library has no policy.yaml" in done.stderr
+    # the telecom policy names flows this library does not have: refused at the rule's line
+    done = run(files["customers"], "-L", library, "--policy", "src/callscript/libraries/telecom/policy.yaml",
+               "--on", "2025-10-09", "-o", tmp_path / "w.csv")
+    assert done.returncode == 2 and "unknown flow 'second_visit'" in done.stderr
+
+
+def test_the_policy_json_schema_command() -> None:
+    done = subprocess.run([sys.executable, "-m", "callscript", "schema", "policy"], capture_output=True,
+                          text=True, timeout=60)
+    schema = json.loads(done.stdout)
+    assert schema["title"] == "callscript planning policy" and "rules" in schema["properties"]
