@@ -193,7 +193,7 @@ def test_records_with_unreadable_times_are_refused(files: dict[str, Path]) -> No
     bad = write_records(files["dir"] / "bad.jsonl", [record("C1", "first_visit", "no_answer", "yesterday")])
     done = run(files["customers"], "--records", bad, *shared_files(files["dir"]), "--on", "2025-10-09",
                "-o", files["dir"] / "w.csv")
-    assert done.returncode == 2 and "ISO 8601 ended_at" in done.stderr
+    assert done.returncode == 2 and "bad.jsonl: 1 records lack" in done.stderr and "ISO 8601" in done.stderr
 
 
 def test_an_unknown_output_format(files: dict[str, Path]) -> None:

@@ -84,7 +84,8 @@ def plan_command(
             table = read_table(customers, "the customer file")
             source = records_from_file(records) if records else None
             agent_table = read_agents(agents) if agents else None
-            result = planner.plan(table, source, agent_table, day, progress, str(customers), str(agents))
+            result = planner.plan(table, source, agent_table, day, progress, str(customers), str(agents),
+                                  str(records))
             progress("writing the worklist")
             write_frame(result.worklist, output)
             rejects_path = rejects or output.with_name(output.stem + ".rejects.csv")

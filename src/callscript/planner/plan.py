@@ -154,10 +154,10 @@ class Planner:
 
     def plan(self, customers: pl.DataFrame, records: RecordSource | None, agents: pl.DataFrame | None,
              on: date, progress: Callable[[str], None] = _noop, name: str = "customers",
-             agents_name: str = "agents") -> PlanResult:
+             agents_name: str = "agents", records_name: str = "records") -> PlanResult:
         """Plan ``on``: ``customers`` as text columns with their file lines (see inputs.read_table).
 
-        ``name`` names the customers' file in errors (a missing column, duplicate keys).
+        The names say which file an error is about (a missing column, duplicate keys, …).
         """
         policy = self.policy
         require_columns(customers, list(policy.customers.columns), name, "customer")
@@ -179,7 +179,7 @@ class Planner:
         found = empty_records()
         if records is not None:
             found = records(day_start - policy.look_back).collect()
-            check_records(found, "records")
+            check_records(found, records_name)
             found = found.filter(pl.col("ended_at") < day_end)
         counts["records"] = found.height
         history = summarise(found, policy, self.retries, day_start)
