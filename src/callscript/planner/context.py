@@ -150,6 +150,12 @@ def validate(frame: pl.DataFrame, columns: Sequence[Column], line: str) -> tuple
     ``frame`` holds the file's cells as text and ``line`` the row's line in the file.
     A rejected row is listed once per failing field; its values never leave it.
     """
+    return split_checked(check_columns(frame, columns, line).collect(), columns, line)
+
+
+def check_columns(frame: pl.DataFrame, columns: Sequence[Column], line: str) -> pl.LazyFrame:
+    """The typed columns and a problem column per column (null: fine), as a lazy query
+    (the planner runs it together with reading the records)."""
     typed_exprs: list[pl.Expr] = []
     problems: list[pl.Expr] = []
     for column in columns:
@@ -163,8 +169,13 @@ def validate(frame: pl.DataFrame, columns: Sequence[Column], line: str) -> tuple
                                .alias(text_column(column.path)))
         problems.append(problem.alias(f"!{column.name}"))
     # lazy: both cores share the columns, and common subexpressions are computed once
-    checked = (frame.lazy().select(pl.col(line), *(_clean(c.name) for c in columns))
-               .select(pl.col(line), *typed_exprs, *problems).collect())
+    return (frame.lazy().select(pl.col(line), *(_clean(c.name) for c in columns))
+            .select(pl.col(line), *typed_exprs, *problems))
+
+
+def split_checked(checked: pl.DataFrame, columns: Sequence[Column],
+                  line: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(good rows without the problem columns, rejects) of ``check_columns``' result."""
     flags = [f"!{c.name}" for c in columns]
     any_bad = pl.any_horizontal(pl.col(f).is_not_null() for f in flags)
     rejects = (checked.filter(any_bad).select(line, *flags)

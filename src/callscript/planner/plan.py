@@ -23,9 +23,11 @@ from callscript.planner.context import (
     Column,
     Field,
     agent_columns,
+    check_columns,
     constant_parts,
     context_fields,
     context_json,
+    split_checked,
     validate,
 )
 from callscript.planner.expr import Names, Untranslatable, compile_expression
@@ -165,22 +167,25 @@ class Planner:
         constants = self._constants(agents is not None)
         if agents is not None:
             agents = self._checked_agents(agents, agents_name)
-        progress("checking customers")
-        good, rejects = validate(customers, self.columns, LINE)
-        counts = {"customers": customers.height, "rejected_rows": rejects.get_column("line").n_unique()}
         windows = day_windows(policy, on)
-        if not windows.windows:
-            return PlanResult(on, self._empty(), rejects, windows.why, windows.estimated, counts)
-        names = self._names(on)
         zone = policy.zone
         day_start = datetime.combine(on, time(), tzinfo=zone).astimezone(UTC)
         day_end = datetime.combine(on + timedelta(days=1), time(), tzinfo=zone).astimezone(UTC)
-        progress("reading earlier calls")
+        progress("checking customers, reading earlier calls")
+        # one collect_all: the customer checks and the records' parsing share both cores
+        queries = [check_columns(customers, self.columns, LINE)]
+        if records is not None and windows.windows:
+            queries.append(records(day_start - policy.look_back))
+        done = pl.collect_all(queries)
+        good, rejects = split_checked(done[0], self.columns, LINE)
+        counts = {"customers": customers.height, "rejected_rows": rejects.get_column("line").n_unique()}
+        if not windows.windows:
+            return PlanResult(on, self._empty(), rejects, windows.why, windows.estimated, counts)
+        names = self._names(on)
         found = empty_records()
-        if records is not None:
-            found = records(day_start - policy.look_back).collect()
-            check_records(found, records_name)
-            found = found.filter(pl.col("ended_at") < day_end)
+        if len(done) > 1:
+            check_records(done[1], records_name)
+            found = done[1].filter(pl.col("ended_at") < day_end)
         counts["records"] = found.height
         history = summarise(found, policy, self.retries, day_start)
         progress("applying rules")
