@@ -235,3 +235,17 @@ def test_each_planned_context_starts_its_flow() -> None:
     for row in result.worklist.iter_rows(named=True):
         call = Call.start(flows[row["flow"]], context_of(row))
         assert call.prompt is not None
+
+
+@pytest.mark.parametrize(("now", "start"), [("08:00", "09:00"), ("10:30", "10:30"), ("12:30", "14:00"),
+                                            ("18:30", None)])
+def test_planning_the_rest_of_today_starts_no_window_in_the_past(now: str, start: str | None) -> None:
+    from datetime import datetime
+
+    from tests.planner_support import AGENTS, frame, records_of, telecom
+
+    moment = datetime.fromisoformat(f"2025-10-09T{now}:00+08:00")
+    result = telecom().plan(frame([customer("C1", **NEW)]), records_of([]), AGENTS, date(2025, 10, 9),
+                            now=moment)
+    rows = rows_of(result)
+    assert (rows["C1"]["window_start"] if rows else None) == (start and f"2025-10-09T{start}:00+08:00")

@@ -156,10 +156,12 @@ class Planner:
 
     def plan(self, customers: pl.DataFrame, records: RecordSource | None, agents: pl.DataFrame | None,
              on: date, progress: Callable[[str], None] = _noop, name: str = "customers",
-             agents_name: str = "agents", records_name: str = "records") -> PlanResult:
+             agents_name: str = "agents", records_name: str = "records",
+             now: datetime | None = None) -> PlanResult:
         """Plan ``on``: ``customers`` as text columns with their file lines (see inputs.read_table).
 
-        The names say which file an error is about (a missing column, duplicate keys, …).
+        ``now`` (aware): no window starts before it, when planning the rest of today. The
+        names say which file an error is about (a missing column, duplicate keys, …).
         """
         policy = self.policy
         require_columns(customers, list(policy.customers.columns), name, "customer")
@@ -196,7 +198,7 @@ class Planner:
         candidates = self._candidates(callable_customers, history, names, day_end)
         candidates = self._holdout(candidates, counts)
         progress("applying attempts and windows")
-        planned = self._gate(candidates, history, windows)
+        planned = self._gate(candidates, history, windows, now)
         planned = planned.sort(["priority", "rule", key], descending=[True, False, False])
         planned = planned.unique(subset=key, keep="first", maintain_order=True)
         progress("assigning agents")
@@ -286,7 +288,8 @@ class Planner:
                 counts[f"held_out:{rule.id}"] = held.filter(pl.col("rule") == i).height
         return candidates.join(held, on=[key, "rule"], how="anti")
 
-    def _gate(self, candidates: pl.DataFrame, history: History, windows: DayWindows) -> pl.DataFrame:
+    def _gate(self, candidates: pl.DataFrame, history: History, windows: DayWindows,
+              now: datetime | None) -> pl.DataFrame:
         """Attempt limits, retry delays, finished flows; then the window each row gets today."""
         policy, key = self.policy, self.key_path
         pairs = history.pairs.rename({"customer_ref": key})
@@ -300,7 +303,8 @@ class Planner:
         rows = rows.filter(~pl.col("never_flow") & ~pl.col("never_customer") & ~finished
                            & (pl.col("attempts") < policy.attempts.total)
                            & (pl.col("today") < policy.attempts.per_day))
-        not_before = pl.max_horizontal("due", "last_not_before", "blocked_until")
+        not_before = pl.max_horizontal("due", "last_not_before", "blocked_until",
+                                       pl.lit(now.astimezone(UTC) if now else None, pl.Datetime("us", "UTC")))
         agreed = pl.coalesce("agreed", "last_agreed")
         rows = rows.with_columns(not_before.alias("not_before"), agreed.alias("agreed"))
         start: pl.Expr = pl.lit(None, pl.Datetime("us", "UTC"))
