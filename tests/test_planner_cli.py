@@ -264,3 +264,21 @@ def test_the_policy_json_schema_command() -> None:
                           text=True, timeout=60)
     schema = json.loads(done.stdout)
     assert schema["title"] == "callscript planning policy" and "rules" in schema["properties"]
+
+
+@pytest.mark.parametrize("typed", [False, True])
+def test_parquet_records_with_text_or_aware_times(files: dict[str, Path], typed: bool) -> None:
+    rows = [json.loads(line) for line in files["records"].read_text(encoding="utf-8").splitlines()]
+    table = pl.DataFrame(rows, schema={"customer_ref": pl.String, "flow": pl.String, "disposition": pl.String,
+                                       "ended_at": pl.String, "follow_ups": pl.List(pl.Struct(
+                                           {"kind": pl.String, "due": pl.String}))})
+    if typed:
+        table = table.with_columns(pl.col("ended_at").str.to_datetime(time_zone="Asia/Shanghai"))
+    table.write_parquet(files["dir"] / "records.parquet")
+    out = files["dir"] / "w.csv"
+    done = run(files["customers"], "--records", files["dir"] / "records.parquet", *shared_files(files["dir"]),
+               "--on", "2025-10-09", "-o", out)
+    assert done.returncode == 0, done.stderr
+    by_ref = {r["customer_ref"]: r for r in csv.DictReader(out.open(encoding="utf-8"))}
+    assert by_ref["C1"]["window_start"] == "2025-10-09T15:00:00+08:00"
+    assert by_ref["C5"]["flow"] == "second_visit"
