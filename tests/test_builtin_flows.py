@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from callscript import Call, Flow, SteppingClock
+from callscript.rules.calendar import CHINA
 
 from .conftest import context_for
 
@@ -15,8 +16,9 @@ Moves = list[tuple[str, dict[str, Any]]]
 
 
 def run(flow: Flow, moves: Moves, clock: SteppingClock | None = None, **billing: Any) -> Call:
-    extra = {"clock": clock} if clock else {}
-    call = Call.start(flow, context_for(flow.id, **billing), **extra)
+    # a fixed clock: appointments in the moves (2026-11-24 …) must lie ahead of the call
+    clock = clock or SteppingClock(datetime(2026, 11, 23, 10, 0, tzinfo=CHINA), timedelta(seconds=10))
+    call = Call.start(flow, context_for(flow.id, **billing), clock=clock)
     for answer, captures in moves:
         call.answer(answer, captures)
     return call

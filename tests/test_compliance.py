@@ -180,8 +180,9 @@ def _with_personal_data(call: Call, rng: random.Random, personal: dict[str, Any]
             call.interrupt(rng.choice(prompt.interruptions).id)
             continue
         option = rng.choice(prompt.answers)
-        captures = {c.name: personal[c.name] if c.name in personal else sample_capture(c, rng)
-                    for c in option.captures}
+        today = call.updated_at.astimezone(CHINA).date()  # appointments lie ahead of it
+        captures = {c.name: personal[c.name] if c.name in personal
+                    else sample_capture(c, rng, today) for c in option.captures}
         if any(c.sensitive for c in option.captures):  # a typo first: the error must not echo
             bad = {k: f"{v}?!" if k in personal else v for k, v in captures.items()}
             try:

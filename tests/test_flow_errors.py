@@ -39,6 +39,12 @@ CASES = [
      "not a date or datetime capture"),
     ("two_effects.yaml", 7, "steps.a.effects[0]", "exactly one of"),
     ("empty.yaml", 1, "", "the file is empty"),
+    ("undeclared_disposition.yaml", 13, "steps.b.disposition",
+     "disposition 'sold_out' is not declared in the library's dispositions.yaml"),
+    ("capture_not_on_every_path.yaml", 18, "steps.b",
+     "line reads captured.surname, which some path to step 'b' arrives without"),
+    ("guard_reads_own_capture.yaml", 12, "steps.a",
+     "guard reads captured.score, which some path to step 'a' arrives without"),
 ]
 
 

@@ -25,9 +25,12 @@ _EXPORTS: dict[str, str] = {
     "SteppingClock": "clocks", "sequential_ids": "clocks",
     "AnswerOption": "compile", "Flow": "compile",
     "ContextSchema": "context", "Disposition": "dispositions",
-    "AnswerRejected": "errors", "CallEnded": "errors", "CallscriptError": "errors",
-    "CaptureRejected": "errors", "ContextError": "errors", "FlowError": "errors",
+    "AnswerRejected": "errors", "ArgumentError": "errors", "CallEnded": "errors",
+    "CallscriptError": "errors", "CaptureRejected": "errors", "Conflict": "errors",
+    "ContextError": "errors", "FlowError": "errors", "ListenerError": "errors",
     "NotApplicableError": "errors", "Problem": "errors", "SnapshotError": "errors",
+    "StaleRevision": "errors", "TurnIdReused": "errors",
+    "MonthDay": "captures",
     "FlowLibrary": "library", "builtin_flows": "library", "builtin_library": "library",
     "load_flows": "library", "load_libraries": "library", "load_library": "library",
     "PrivacyFilter": "privacy",
@@ -39,6 +42,7 @@ _EXPORTS: dict[str, str] = {
 __all__ = [  # static, so linters see the re-exports; a test keeps it equal to _EXPORTS
     "AnswerOption",
     "AnswerRejected",
+    "ArgumentError",
     "Call",
     "CallEnded",
     "CallEvent",
@@ -46,6 +50,7 @@ __all__ = [  # static, so linters see the re-exports; a test keeps it equal to _
     "CallscriptError",
     "CaptureRejected",
     "Complaint",
+    "Conflict",
     "ContextError",
     "ContextSchema",
     "Disposition",
@@ -55,13 +60,17 @@ __all__ = [  # static, so linters see the re-exports; a test keeps it equal to _
     "FlowError",
     "FlowLibrary",
     "FollowUp",
+    "ListenerError",
+    "MonthDay",
     "NotApplicableError",
     "PathEntry",
     "PrivacyFilter",
     "Problem",
     "Prompt",
     "SnapshotError",
+    "StaleRevision",
     "SteppingClock",
+    "TurnIdReused",
     "__version__",
     "builtin_flows",
     "builtin_library",
@@ -86,20 +95,26 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # the same names, for type checkers and editors
+    from callscript.captures import MonthDay
     from callscript.clocks import SteppingClock, sequential_ids
     from callscript.compile import AnswerOption, Flow
     from callscript.context import ContextSchema
     from callscript.dispositions import Disposition
     from callscript.errors import (
         AnswerRejected,
+        ArgumentError,
         CallEnded,
         CallscriptError,
         CaptureRejected,
+        Conflict,
         ContextError,
         FlowError,
+        ListenerError,
         NotApplicableError,
         Problem,
         SnapshotError,
+        StaleRevision,
+        TurnIdReused,
     )
     from callscript.library import (
         FlowLibrary,

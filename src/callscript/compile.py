@@ -138,7 +138,9 @@ class _Compiler:
     def check_reads(self, unit: _Unit, loc: Loc, reads: Reads, declared: set[str],
                     capture_names: set[str], what: str) -> None:
         base_line = unit.source.line(loc)
-        for path, line in reads.paths.items():
+        for full, line in reads.paths.items():
+            # customer.birthday.month reads the field customer.birthday (an attribute of its value)
+            path = ".".join(full.split(".")[:2])
             if path.split(".", 1)[0] == "captured":
                 name = path.split(".")[1] if "." in path else ""
                 if name not in capture_names:
@@ -264,8 +266,8 @@ class _Compiler:
             time_limit = (seconds, step.time_limit.answer) if seconds else None
         self.step = ""
         return CompiledStep(
-            id=f"{unit.prefix}{step_id}", title=step.title or step_id, file=unit.source.file,
-            line=unit.source.line(base), lines=tuple(lines), notes=tuple(notes),
+            id=f"{unit.prefix}{step_id}", title=step.title or f"{unit.prefix}{step_id}",
+            file=unit.source.file, line=unit.source.line(base), lines=tuple(lines), notes=tuple(notes),
             return_lines=tuple(return_lines), answers=answers, effects=tuple(step.effects),
             disposition=step.disposition, marks=tuple(step.marks), interruptible=step.interruptible,
             time_limit=time_limit, customer_hangs_up_first=step.customer_hangs_up_first,
@@ -324,9 +326,9 @@ class _Compiler:
             step = steps[gap.step]
             self.problems.append(Problem(
                 step.file, gap.line, f"{gap.where} reads captured.{gap.name}, which some path to "
-                f"step {gap.step!r} does not capture (or captures only with this answer, or as "
-                "optional); test it first, e.g. {% if 'NAME' in captured %}".replace(
-                    "NAME", gap.name), f"steps.{gap.step.removeprefix(prefix(gap.step))}"))
+                f"step {gap.step!r} arrives without (a guard sees only what earlier steps "
+                "captured; an optional capture may be absent): capture it as required on every "
+                "path before this step", f"steps.{gap.step.removeprefix(prefix(gap.step))}"))
 
     def compile(self) -> Flow:
         self.collect_units()
@@ -343,8 +345,9 @@ class _Compiler:
                           f"start step {unit.spec.start!r} is not a step of this file")
         applies = None
         if spec.applies_when is not None:
-            applies = self.guard(root, ("applies_when",), spec.applies_when, declared, set(),
-                                 spec.applies_reason)
+            source, label = ((spec.applies_when, "") if isinstance(spec.applies_when, str)
+                             else (spec.applies_when.if_, spec.applies_when.label))
+            applies = self.guard(root, ("applies_when",), source, declared, set(), label)
         interruptions: dict[str, Interruption] = {}
         for i, sub_id in enumerate(spec.interruptions):
             sub = self.units.get(sub_id)

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -184,6 +184,21 @@ def _adapter_for(spec: FieldSpec) -> Any:
     return TypeAdapter(_annotation(spec))
 
 
+class SchemaContext(BaseModel):
+    """Base of every context model: it knows the schema it was built from."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    schema_of: ClassVar[ContextSchema | None] = None
+
+
+def schema_of(context: BaseModel) -> ContextSchema:
+    """The schema a validated context was built from."""
+    schema = getattr(type(context), "schema_of", None)
+    if not isinstance(schema, ContextSchema):
+        raise TypeError("not a context validated by a callscript ContextSchema")
+    return schema
+
+
 class ContextSchema:
     """A library's compiled context schema: fields by path, and the model built from them."""
 
@@ -209,7 +224,9 @@ class ContextSchema:
                                                                repr=not spec.sensitive))
             model = create_model(f"{part_name.title()}Context", __config__=config, **fields)
             part_models[part_name] = (model, Field(default_factory=model))
-        return create_model("CallContext", __config__=config, **part_models)
+        built = create_model("CallContext", __base__=SchemaContext, **part_models)
+        built.schema_of = self
+        return built
 
     # -- contexts ------------------------------------------------------------
 

@@ -26,7 +26,7 @@ class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-CaptureType = Literal["text", "phone", "date", "datetime", "int", "decimal", "bool", "choice"]
+CaptureType = Literal["text", "phone", "date", "datetime", "month_day", "int", "decimal", "bool", "choice"]
 
 
 class CaptureSpec(_Spec):
@@ -206,7 +206,9 @@ class FlowSpec(_Spec):
     title: str = Field(min_length=1)
     purpose: str = ""
     context: ContextSpec = ContextSpec()
-    applies_when: str | None = Field(None, description="Jinja2 expression over the context")
+    applies_when: str | GuardSpec | None = Field(
+        None, description="Jinja2 expression over the context, or {if: expression, label: "
+                          "words}: the flow can start only when it is true")
     applies_reason: str = Field("", description="The guard in words, for the error message")
     raise_label: str | None = Field(
         None, description="Sub-dialogues only: makes it an interruption with this label"

@@ -21,7 +21,14 @@ from rich.console import Console
 from callscript import __version__
 from callscript.cli.errors import INTERRUPTED, PROBLEMS, USAGE, fail, user_errors
 from callscript.cli.plan import plan_command
-from callscript.cli.sources import flows_from, pick_flow, read_context, read_data, sample_for
+from callscript.cli.sources import (
+    flows_from,
+    load_context,
+    load_deployment,
+    pick_flow,
+    read_data,
+    sample_for,
+)
 
 app = typer.Typer(
     name="callscript", no_args_is_help=True, add_completion=False,
@@ -36,7 +43,19 @@ FlowFiles = Annotated[list[Path] | None, typer.Option(
 Libraries = Annotated[list[str] | None, typer.Option(
     "--library", "-L", metavar="DIR",
     help="a flow library folder, or a built-in library's name (repeatable; default: telecom)")]
+Deployment = Annotated[Path | None, typer.Option(
+    "--deployment", metavar="FILE",
+    help="YAML with this installation's values (deployment: {hotline: …}, agent: …)")]
 AsJson = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
+
+
+def _merge(context: Any, over: dict[str, Any]) -> Any:
+    """A context with the deployment file's parts laid over it."""
+    if not over:
+        return context
+    data = context.model_dump() if hasattr(context, "model_dump") else dict(context)
+    return {part: {**(data.get(part) or {}), **values} for part, values in over.items()} | {
+        part: values for part, values in data.items() if part not in over}
 
 
 def _out() -> Console:
@@ -122,6 +141,7 @@ def rehearse_command(
     sample: Annotated[bool, typer.Option(help="use a sample customer")] = False,
     flow_file: FlowFiles = None,
     library: Libraries = None,
+    deployment: Deployment = None,
     resume: Annotated[Path | None, typer.Option(help="continue a saved rehearsal")] = None,
     snapshot: Annotated[Path | None, typer.Option(
         help="where s and Ctrl-C save (default: callscript-CALLID.rehearsal.json)")] = None,
@@ -145,7 +165,10 @@ def rehearse_command(
         use_sample = sample or bool(saved and saved["sample"] and not context)
         if context_file is None and not use_sample:
             raise fail("give --context FILE or --sample")
-        ctx = read_context(context_file) if context_file else sample_for(compiled)
+        if context_file:
+            ctx: Any = load_context(compiled, context_file, deployment)
+        else:
+            ctx = _merge(sample_for(compiled), load_deployment(compiled, deployment))
         # a rehearsal may show the schema's placeholders (***) where a value is not set
         call = (Call.restore(compiled, saved["snapshot"], ctx, placeholders=True) if saved
                 else Call.start(compiled, ctx, placeholders=True))
@@ -173,7 +196,8 @@ def demo_command(as_json: AsJson = False) -> None:
 
 @app.command("check")
 def check_command(
-    files: Annotated[list[Path], typer.Argument(help="flow and sub-dialogue YAML files")],
+    files: Annotated[list[Path] | None, typer.Argument(
+        help="flow and sub-dialogue YAML files (default: every flow of the libraries)")] = None,
     calls: Annotated[int, typer.Option(help="random calls to explore per flow (0: only validate)")]
     = 200,
     seed: Annotated[int, typer.Option(help="seed of the random calls")] = 0,
@@ -182,10 +206,15 @@ def check_command(
 ) -> None:
     """Validate, compile and explore flow files; print each problem as file:line."""
     from callscript.errors import FlowError
-    from callscript.library import load_flows
+    from callscript.library import all_flows, load_flows, load_libraries
+    from callscript.testing.render_check import render_problems
 
     try:
-        flows = load_flows(*files, libraries=library or [])
+        flows = (load_flows(*files, libraries=library or []) if files
+                 else all_flows(load_libraries(library or [])))
+        rendering = [p for flow in flows.values() for p in render_problems(flow)]
+        if rendering:
+            raise FlowError(rendering)
     except FlowError as err:
         if as_json:
             _print_json([{"file": p.file, "line": p.line, "where": p.where, "message": p.message}
@@ -211,7 +240,7 @@ def check_command(
     if not as_json:
         from callscript.loader import load_file
 
-        for path in files:
+        for path in files or []:
             spec = load_file(path).spec
             if spec.kind == "subdialogue":
                 print(f"ok: {spec.id} (sub-dialogue, {len(spec.steps)} steps; explored through "
@@ -228,6 +257,7 @@ def cover_command(
     context: Annotated[Path, typer.Option(help="YAML or JSON file with the call context")],
     flow_file: FlowFiles = None,
     library: Libraries = None,
+    deployment: Deployment = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="default: stdout")] = None,
 ) -> None:
     """Write path-cover test cases (*.cases.yaml) that take every answer."""
@@ -235,11 +265,13 @@ def cover_command(
 
     with user_errors():
         compiled = pick_flow(flow, flow_file, library)
-        cover = path_cover(compiled, read_context(context))
-    relative = None
-    if flow_file:
-        relative = os.path.relpath(flow_file[-1], (output.parent if output else Path.cwd()))
-    text = cover.to_yaml(relative)
+        cover = path_cover(compiled, load_context(compiled, context, deployment))
+    here = output.parent if output else Path.cwd()
+    relative = os.path.relpath(flow_file[-1], here) if flow_file else None
+    named = library[0] if library else None
+    if named is not None and Path(named).is_dir():
+        named = os.path.relpath(named, here)
+    text = cover.to_yaml(relative, named)
     _write(text, output)
     for label in cover.uncoverable:
         print(f"not coverable with this context: {' '.join(label)}", file=sys.stderr)
@@ -297,6 +329,7 @@ def print_command(
              "(【客户姓名】)")] = Placeholders.seed,
     flow_file: FlowFiles = None,
     library: Libraries = None,
+    deployment: Deployment = None,
 ) -> None:
     """Print flows as a script: Markdown, self-contained HTML, or PDF."""
     from callscript.printing import build_script, to_html, to_markdown, to_pdf
@@ -311,10 +344,17 @@ def print_command(
             chosen = flows
         else:
             raise fail("name the flows to print, or --all")
-        ctx = read_context(context) if context else None
+        ctx = None
         labels = placeholders == Placeholders.labels
-        scripts = [build_script(known[f] if f in known else pick_flow(f, flow_file, library), ctx,
-                                show_personal_data, labels) for f in chosen]
+        scripts = []
+        for flow_id in chosen:
+            compiled = known[flow_id] if flow_id in known else pick_flow(flow_id, flow_file, library)
+            if context:
+                ctx = load_context(compiled, context, deployment)
+            elif deployment:
+                ctx = load_deployment(compiled, deployment)
+            scripts.append(build_script(compiled, ctx, show_personal_data, labels,
+                                        generic=context is None))
         if output_format == PrintFormat.pdf:
             assert output is not None
             output.write_bytes(to_pdf(scripts, diagram))

@@ -136,7 +136,7 @@ class Rehearsal:
 
     def show(self, prompt: Prompt) -> None:
         console = self.console
-        console.rule(f"{self.call.flow.title} · {prompt.step}")
+        console.rule(f"{self.call.flow.title} · {prompt.title}")
         for note in prompt.notes:
             console.print(Text(f"  ({note})", style="dim"))
         for line in prompt.lines:

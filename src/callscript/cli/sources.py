@@ -11,7 +11,9 @@ import yaml
 from pydantic import BaseModel
 
 from callscript.compile import Flow
+from callscript.errors import ContextError, FlowError, Problem
 from callscript.library import all_flows, load_libraries
+from callscript.loader import SourceMap, parse_yaml
 from callscript.testing.samples import sample_context
 
 
@@ -34,11 +36,53 @@ def read_data(path: Path) -> Any:
     return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
 
 
-def read_context(path: Path) -> dict[str, Any]:
-    data = read_data(path)
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: a context file is a mapping (customer: …, billing: …)")
+def load_context(flow: Flow, path: Path, deployment: Path | None = None) -> dict[str, Any]:
+    """A context file (YAML or JSON) for ``flow``, over the deployment file's values when one
+    is given; each bad field is reported as ``file:line: field: what is expected``."""
+    data, source = _located(path)
+    if deployment is not None:
+        base, base_source = _located(deployment)
+        _validate(flow, base, base_source, partial=True)
+        data = {part: (base.get(part, {}) | values if isinstance(values, dict) else values)
+                for part, values in data.items()} | {p: v for p, v in base.items() if p not in data}
+    _validate(flow, data, source)
     return data
+
+
+def load_deployment(flow: Flow, deployment: Path | None) -> dict[str, Any]:
+    """The deployment file's values alone (for --sample), validated with file:line."""
+    if deployment is None:
+        return {}
+    data, source = _located(deployment)
+    _validate(flow, data, source, partial=True)
+    return data
+
+
+def read_context(path: Path) -> dict[str, Any]:
+    """A context or deployment file as a mapping of parts, not yet validated."""
+    return _located(path)[0]
+
+
+def _located(path: Path) -> tuple[dict[str, Any], SourceMap]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise FlowError([Problem(str(path), None, "not UTF-8 text; convert it, e.g. with "
+                                                  "iconv -f GBK -t UTF-8")]) from None
+    data, source = parse_yaml(text, str(path))
+    if not isinstance(data, dict):
+        raise FlowError([Problem(str(path), 1, "a context file is a mapping of parts "
+                                               "(customer: …, agent: …)")])
+    return data, source
+
+
+def _validate(flow: Flow, data: dict[str, Any], source: SourceMap, partial: bool = False) -> None:
+    try:
+        flow.schema.validate(flow.id, data)
+    except ContextError as err:
+        raise FlowError([source.problem(tuple(field.split(".")), why)
+                         for field, why in err.invalid.items()] or
+                        [Problem(source.file, 1, str(err))]) from None
 
 
 def sample_for(flow: Flow) -> BaseModel | dict[str, Any]:

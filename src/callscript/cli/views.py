@@ -62,7 +62,8 @@ def show_flow(console: Console, flow: Flow) -> None:
         if step.disposition:
             body.append(Text(f"  end: {step.disposition}", style="bold magenta"))
         console.print(Panel(Group(*body) if body else Text(""),
-                            title=f"{step.id}", title_align="left",
+                            title=f"{step.title} ({step.id})" if step.title != step.id
+                            else step.id, title_align="left",
                             subtitle=f"{step.file}:{step.line}", subtitle_align="right"))
     if flow.interruptions:
         table = Table(title="interruptions (from any step marked interruptible)")

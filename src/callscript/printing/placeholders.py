@@ -33,6 +33,11 @@ class Shown:
     def __repr__(self) -> str:
         return f"Shown({self.text!r})"
 
+    def __getattr__(self, name: str) -> Shown:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self  # {{ bill.due_on.month }}: a part of the value, shown as the value
+
     def _op(self, other: Any, sign: str, reverse: bool = False) -> Shown:
         mine, theirs = self.label, (other.label if isinstance(other, Shown) else str(other))
         left, right = (theirs, mine) if reverse else (mine, theirs)
@@ -107,11 +112,12 @@ def safe_render(line: Line, variables: Mapping[str, Any]) -> str:
         return line.source
 
 
-def generic_variables(flow: Flow, labels: bool) -> list[dict[str, Any]]:
+def generic_variables(flow: Flow, labels: bool,
+                      base: BaseModel | None = None) -> list[dict[str, Any]]:
     """One set of variables per variant: each optional field alone, then all of them."""
     captured = shown_captures(flow)
     optional = sorted(flow.optional_context)
-    contexts = [shown_context(flow.schema, labels=labels, absent=[p for p in optional if p != path])
-                for path in optional]
-    contexts.append(shown_context(flow.schema, labels=labels))
+    contexts = [shown_context(flow.schema, labels=labels, base=base,
+                              absent=[p for p in optional if p != path]) for path in optional]
+    contexts.append(shown_context(flow.schema, labels=labels, base=base))
     return [template_variables(c, captured) for c in contexts]

@@ -74,10 +74,16 @@ def _masked(context: BaseModel, sensitive: Iterable[str]) -> BaseModel:
 
 
 def build_script(flow: Flow, context: BaseModel | Mapping[str, Any] | None = None,
-                 show_personal_data: bool = False, labels: bool = False) -> Script:
-    """The flow for paper; ``labels`` prints unset values as 【label】 instead of the seed's ***."""
-    if context is None:
-        variables = generic_variables(flow, labels)
+                 show_personal_data: bool = False, labels: bool = False,
+                 generic: bool = False) -> Script:
+    """The flow for paper; ``labels`` prints unset values as 【label】 instead of the seed's ***.
+
+    With no context, or ``generic`` (the context then holds only what every call shares,
+    such as the deployment's hotline), it is the generic script; else a customer's call sheet.
+    """
+    if context is None or generic:
+        base = None if context is None else flow.schema.validate(flow.id, context)
+        variables = generic_variables(flow, labels, base)
         customer = None
     else:
         checked = check_context(flow, context, placeholders=True)

@@ -38,7 +38,7 @@ class PathCover:
     paths: list[list[Move]]
     uncoverable: list[Label] = field(default_factory=list)  # guards false in this context
 
-    def to_yaml(self, flow_file: str | None = None) -> str:
+    def to_yaml(self, flow_file: str | None = None, library: str | None = None) -> str:
         """Readable test cases, replayed by the pytest plugin (files named *.cases.yaml)."""
         cases = []
         for number, moves in enumerate(self.paths, 1):
@@ -51,6 +51,8 @@ class PathCover:
                            "steps": [e.step for e in record.path]},
             })
         data: dict[str, Any] = {"flow": self.flow.id, "version": self.flow.version}
+        if library:  # a built-in library's name, or a folder relative to the cases file
+            data["library"] = library
         if flow_file:
             data["flow_file"] = flow_file
         data["context"] = self.context.model_dump(mode="json", exclude_defaults=True)
@@ -78,7 +80,8 @@ def replay_case(flow: Flow, context: BaseModel | Mapping[str, Any], moves: list[
 
 def _moves(call: Call, rng: random.Random) -> list[Move]:
     prompt = call.prompt
-    out = [Move("answer", a.id, {c.name: sample_capture(c, rng) for c in a.captures})
+    today = call.updated_at.astimezone(CHINA).date()
+    out = [Move("answer", a.id, {c.name: sample_capture(c, rng, today) for c in a.captures})
            for a in prompt.answers]
     if len(call.return_stack) < MAX_DEPTH:
         out += [Move("interrupt", i.id) for i in prompt.interruptions]
@@ -110,13 +113,13 @@ class _Graph:
         queue = deque([start])
         while queue:
             state = queue.popleft()
-            call = Call.restore(flow, snapshots[state], first.context)
+            call = Call.restore(flow, snapshots[state], first.context, clock=case_clock())
             graph.edges[state] = []
             if call.ended:
                 graph.to_end[state] = (0, None, None)
                 continue
             for move in _moves(call, rng):
-                branch = Call.restore(flow, snapshots[state], first.context)
+                branch = Call.restore(flow, snapshots[state], first.context, clock=case_clock())
                 apply(branch, move)
                 after = _state(branch)
                 graph.edges[state].append((move, after))

@@ -124,6 +124,9 @@ def check_flow(flow: Flow, *, calls: int = 300, seed: int = 0,
             except RuntimeError as err:
                 checker.fail("ends", None, str(err))
                 continue
+            except Exception as err:
+                checker.fail("runs", None, f"a call failed: {type(err).__name__}: {err}")
+                continue
             checker.check_call(call, moves, rng)
         cover = path_cover(flow, sample_context(flow, rng), seed=seed)
         for moves in cover.paths:

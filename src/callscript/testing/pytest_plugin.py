@@ -89,11 +89,15 @@ class CaseFailed(Exception):
 
 class CasesFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
-        from callscript.library import builtin_flows, load_flows
+        from callscript.library import all_flows, builtin_names, load_libraries
 
         data = yaml.safe_load(self.path.read_text(encoding="utf-8"))
         flow_file = data.get("flow_file")
-        flows = load_flows(self.path.parent / flow_file) if flow_file else builtin_flows()
+        library = data.get("library")
+        folders = [] if library is None else [
+            library if library in builtin_names() else self.path.parent / library]
+        files = [self.path.parent / flow_file] if flow_file else []
+        flows = all_flows(load_libraries(folders, files))
         flow = flows[data["flow"]]
         for case in data["cases"]:
             yield CaseItem.from_parent(self, name=case["name"], flow=flow,

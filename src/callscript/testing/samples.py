@@ -84,7 +84,7 @@ def sample_context(flow: Flow, rng: random.Random, tries: int = 200, *,
         fields = {p: sample_value(schema.fields[p], rng, fuzz=fuzz) for p in needed}
         fields |= {p: sample_value(schema.fields[p], rng, fuzz=fuzz) for p in others
                    if rng.random() < 0.5}
-        money = [p for p in fields if schema.fields[p].type in ("money", "decimal")]
+        money = [p for p in fields if schema.fields[p].type == "money" and schema.fields[p].max is None]
         if len(money) > 1 and rng.random() < 0.2:
             fields |= {p: fields[money[0]] for p in money}
         context = schema.model.model_validate(context_values(schema, fields))

@@ -94,7 +94,7 @@ def contexts(draw: st.DrawFn, flow: Flow, *, applicable: bool = True) -> BaseMod
     for path, spec in schema.fields.items():
         if path in needed or draw(st.booleans(), label=f"give {path}"):
             fields[path] = draw(field_strategy(spec, path.split(".")[-1]), label=path)
-    money = [p for p in fields if schema.fields[p].type in ("money", "decimal")]
+    money = [p for p in fields if schema.fields[p].type == "money" and schema.fields[p].max is None]
     if len(money) > 1 and draw(st.integers(0, 4)) == 0:
         fields |= {p: fields[money[0]] for p in money}
     context = schema.model.model_validate(context_values(schema, fields))

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from callscript.captures import MonthDay
 from callscript.compile import Flow
 from callscript.rules.calendar import CHINA
 from callscript.runtime import Call, CallEvent
@@ -25,16 +26,22 @@ _TEXT = ("信号不好", "资费有点贵", "一切正常", "出差在外", "想
 _PHONES = ("13812345678", "0571-87650000", "+8613900001111", "15000002222")
 
 
-def sample_capture(spec: CaptureSpec, rng: random.Random) -> Any:
-    """A valid value for ``spec``."""
+def sample_capture(spec: CaptureSpec, rng: random.Random, today: date | None = None) -> Any:
+    """A valid value for ``spec``; dates and times lie ahead of ``today`` (appointments)."""
     if spec.type == "text":
         return rng.choice(_TEXT)
     if spec.type == "phone":
         return rng.choice(_PHONES)
+    base = today or date(2026, 11, 23)
     if spec.type == "date":
-        return date(2026, 1, 1) + timedelta(days=rng.randrange(730))
+        return base + timedelta(days=rng.randrange(1, 700))
     if spec.type == "datetime":
-        return datetime(2026, 12, 1, 9, tzinfo=CHINA) + timedelta(hours=rng.randrange(2000))
+        start = datetime(base.year, base.month, base.day, 9, tzinfo=CHINA) + timedelta(days=1)
+        return start + timedelta(hours=rng.randrange(2000))
+    if spec.type == "month_day":  # a birthday: a month and day, or a full date in the past
+        if rng.random() < 0.5:
+            return MonthDay(rng.randrange(1, 13), rng.randrange(1, 29))
+        return date(1940, 1, 1) + timedelta(days=rng.randrange(25000))
     if spec.type == "int":
         return rng.randrange(100)
     if spec.type == "decimal":
@@ -57,7 +64,8 @@ def _choose(call: Call, rng: random.Random, interrupt_rate: float,
     if prompt.interruptions and rng.random() < interrupt_rate:
         return Move("interrupt", rng.choice(prompt.interruptions).id)
     option = rng.choice(prompt.answers)
-    captures = {c.name: sample_capture(c, rng) for c in option.captures
+    today = call.updated_at.astimezone(CHINA).date()
+    captures = {c.name: sample_capture(c, rng, today) for c in option.captures
                 if c.required or rng.random() >= skip_optional_rate}
     return Move("answer", option.id, captures)
 
