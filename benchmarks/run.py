@@ -13,6 +13,7 @@ import gc
 import json
 import platform
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -449,7 +450,11 @@ def write_report(rows: list[tuple[str, str, str, bool, str]]) -> None:
               "sandboxed Jinja2 line is the largest part, and the rest encoding the new snapshot. "
               "Validating the context from a dict on every request adds about 10 µs: a worker "
               "that keeps validated contexts per customer saves it."]
-    (ROOT / "docs" / "performance.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    page = ROOT / "docs" / "performance.md"
+    # keep the section benchmarks/planner.py writes (between its markers)
+    kept = re.search(r"<!-- planner benchmark: begin -->.*?<!-- planner benchmark: end -->\n?",
+                     page.read_text(encoding="utf-8"), re.S) if page.exists() else None
+    page.write_text("\n".join(lines) + "\n" + ("\n" + kept.group(0) if kept else ""), encoding="utf-8")
     print("wrote docs/performance.md")
 
 

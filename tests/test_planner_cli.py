@@ -193,7 +193,7 @@ def test_records_with_unreadable_times_are_refused(files: dict[str, Path]) -> No
     bad = write_records(files["dir"] / "bad.jsonl", [record("C1", "first_visit", "no_answer", "yesterday")])
     done = run(files["customers"], "--records", bad, *shared_files(files["dir"]), "--on", "2025-10-09",
                "-o", files["dir"] / "w.csv")
-    assert done.returncode == 2 and "ISO 8601 ended_at" in done.stderr
+    assert done.returncode == 2 and "bad.jsonl: 1 records lack" in done.stderr and "ISO 8601" in done.stderr
 
 
 def test_an_unknown_output_format(files: dict[str, Path]) -> None:
@@ -244,3 +244,41 @@ def test_a_progress_display_on_a_terminal_only(files: dict[str, Path]) -> None:
     piped = run(files["customers"], *shared_files(files["dir"]), "--on", "2025-10-09",
                 "-o", files["dir"] / "w.csv")
     assert "planning" not in piped.stderr and "\x1b[" not in piped.stderr
+
+
+def test_a_library_without_a_policy_needs_one(files: dict[str, Path], tmp_path: Path) -> None:
+    library = tmp_path / "mine"
+    library.mkdir()
+    source = Path("src/callscript/libraries/telecom/first_visit.yaml").read_text(encoding="utf-8")
+    (library / "visit.yaml").write_text(source.replace("id: first_visit", "id: my_visit"), encoding="utf-8")
+    done = run(files["customers"], "-L", library, "--on", "2025-10-09", "-o", tmp_path / "w.csv")
+    assert done.returncode == 2 and f"{library}: this library has no policy.yaml" in done.stderr
+    # the telecom policy names flows this library does not have: refused at the rule's line
+    done = run(files["customers"], "-L", library, "--policy", "src/callscript/libraries/telecom/policy.yaml",
+               "--on", "2025-10-09", "-o", tmp_path / "w.csv")
+    assert done.returncode == 2 and "unknown flow 'second_visit'" in done.stderr
+
+
+def test_the_policy_json_schema_command() -> None:
+    done = subprocess.run([sys.executable, "-m", "callscript", "schema", "policy"], capture_output=True,
+                          text=True, timeout=60)
+    schema = json.loads(done.stdout)
+    assert schema["title"] == "callscript planning policy" and "rules" in schema["properties"]
+
+
+@pytest.mark.parametrize("typed", [False, True])
+def test_parquet_records_with_text_or_aware_times(files: dict[str, Path], typed: bool) -> None:
+    rows = [json.loads(line) for line in files["records"].read_text(encoding="utf-8").splitlines()]
+    table = pl.DataFrame(rows, schema={"customer_ref": pl.String, "flow": pl.String, "disposition": pl.String,
+                                       "ended_at": pl.String, "follow_ups": pl.List(pl.Struct(
+                                           {"kind": pl.String, "due": pl.String}))})
+    if typed:
+        table = table.with_columns(pl.col("ended_at").str.to_datetime(time_zone="Asia/Shanghai"))
+    table.write_parquet(files["dir"] / "records.parquet")
+    out = files["dir"] / "w.csv"
+    done = run(files["customers"], "--records", files["dir"] / "records.parquet", *shared_files(files["dir"]),
+               "--on", "2025-10-09", "-o", out)
+    assert done.returncode == 0, done.stderr
+    by_ref = {r["customer_ref"]: r for r in csv.DictReader(out.open(encoding="utf-8"))}
+    assert by_ref["C1"]["window_start"] == "2025-10-09T15:00:00+08:00"
+    assert by_ref["C5"]["flow"] == "second_visit"

@@ -7,22 +7,27 @@ working days Sat 02-14 and Sat 02-28. chinese-calendar 1.11 has no data for 2027
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from typing import Any
 
 import pytest
 
 from callscript import Call, builtin_flows
 from callscript.library import builtin_library
-from callscript.planner import Planner
+from callscript.planner import Planner, builtin_policy
 from tests.planner_support import (
+    AGENTS,
     SHARED,
     agents_frame,
     context_of,
     customer,
+    frame,
     not_held,
     plan,
     policy_variant,
     record,
+    records_of,
     rows_of,
 )
 
@@ -235,3 +240,43 @@ def test_each_planned_context_starts_its_flow() -> None:
     for row in result.worklist.iter_rows(named=True):
         call = Call.start(flows[row["flow"]], context_of(row))
         assert call.prompt is not None
+
+
+@pytest.mark.parametrize(("now", "start"), [("08:00", "09:00"), ("10:30", "10:30"), ("12:30", "14:00"),
+                                            ("18:30", None)])
+def test_planning_the_rest_of_today_starts_no_window_in_the_past(now: str, start: str | None) -> None:
+    from datetime import datetime
+
+    from tests.planner_support import AGENTS, frame, records_of, telecom
+
+    moment = datetime.fromisoformat(f"2025-10-09T{now}:00+08:00")
+    result = telecom().plan(frame([customer("C1", **NEW)]), records_of([]), AGENTS, date(2025, 10, 9),
+                            now=moment)
+    rows = rows_of(result)
+    assert (rows["C1"]["window_start"] if rows else None) == (start and f"2025-10-09T{start}:00+08:00")
+
+
+def test_without_an_agents_file_one_agent_may_be_given_for_every_call() -> None:
+    shared = {**SHARED, "agent": {"name": "李娜", "phone": "0571-86001234"}}
+    planner = Planner(builtin_policy(), builtin_library(), shared)
+    result = planner.plan(frame([customer("C1", **NEW)]), records_of([]), None, date(2025, 10, 9))
+    row = rows_of(result)["C1"]
+    assert context_of(row)["agent"] == {"id": "A1", "name": "李娜", "phone": "0571-86001234"}
+    Call.start(builtin_flows()[row["flow"]], context_of(row))
+
+
+@pytest.mark.parametrize(("shared", "message"), [
+    ({"deployment": {"hotline": "10010"}}, "deployment.service_centre (give them in --deployment FILE)"),
+    ({"deployment": {"hotline": "call us", "service_centre": "x"}},
+     "invalid shared values: deployment.hotline"),
+    ({"customer": {"name": "王"}}, "'customer' is not a shared part"),
+])
+def test_shared_values_missing_or_invalid_are_named(shared: dict[str, Any], message: str) -> None:
+    from callscript.planner import InputError
+
+    planner = Planner(builtin_policy(), builtin_library(), shared)
+    with pytest.raises(InputError, match=re.escape(message)):
+        planner.plan(frame([customer("C1", **NEW)]), records_of([]), AGENTS, date(2025, 10, 9))
+    with pytest.raises(InputError, match=r"agent\.name, agent\.phone \(give --agents\)"):
+        Planner(builtin_policy(), builtin_library(), SHARED).plan(
+            frame([customer("C1", **NEW)]), records_of([]), None, date(2025, 10, 9))

@@ -39,7 +39,7 @@ def plan_command(
     records: Annotated[Path | None, typer.Option(help="earlier calls, .jsonl or .parquet")] = None,
     agents: Annotated[Path | None, typer.Option(help="agents: agent_id, name, phone, max_calls")] = None,
     on: Annotated[str | None, typer.Option(help="the day to plan, YYYY-MM-DD (default: today in "
-                                                "the policy's time zone)")] = None,
+                                                "the policy's time zone, from now on)")] = None,
     rejects: Annotated[Path | None, typer.Option(help="where rejected rows go (default: next to "
                                                       "the worklist, .rejects.csv)")] = None,
     deployment: Annotated[Path | None, typer.Option(
@@ -75,8 +75,9 @@ def plan_command(
         loaded = load_policy(policy) if policy else library_policy(chosen)
         shared = read_context(deployment) if deployment else None
         planner = Planner(loaded, chosen, shared)
+        now = datetime.now(loaded.policy.zone)
         try:
-            day = date.fromisoformat(on) if on else datetime.now(loaded.policy.zone).date()
+            day = date.fromisoformat(on) if on else now.date()
         except ValueError:
             raise fail("--on takes a day as YYYY-MM-DD") from None
         with _progress() as progress:
@@ -84,7 +85,8 @@ def plan_command(
             table = read_table(customers, "the customer file")
             source = records_from_file(records) if records else None
             agent_table = read_agents(agents) if agents else None
-            result = planner.plan(table, source, agent_table, day, progress, str(customers), str(agents))
+            result = planner.plan(table, source, agent_table, day, progress, str(customers), str(agents),
+                                  str(records), now if day == now.date() else None)
             progress("writing the worklist")
             write_frame(result.worklist, output)
             rejects_path = rejects or output.with_name(output.stem + ".rejects.csv")

@@ -150,6 +150,12 @@ def validate(frame: pl.DataFrame, columns: Sequence[Column], line: str) -> tuple
     ``frame`` holds the file's cells as text and ``line`` the row's line in the file.
     A rejected row is listed once per failing field; its values never leave it.
     """
+    return split_checked(check_columns(frame, columns, line).collect(), columns, line)
+
+
+def check_columns(frame: pl.DataFrame, columns: Sequence[Column], line: str) -> pl.LazyFrame:
+    """The typed columns and a problem column per column (null: fine), as a lazy query
+    (the planner runs it together with reading the records)."""
     typed_exprs: list[pl.Expr] = []
     problems: list[pl.Expr] = []
     for column in columns:
@@ -163,8 +169,13 @@ def validate(frame: pl.DataFrame, columns: Sequence[Column], line: str) -> tuple
                                .alias(text_column(column.path)))
         problems.append(problem.alias(f"!{column.name}"))
     # lazy: both cores share the columns, and common subexpressions are computed once
-    checked = (frame.lazy().select(pl.col(line), *(_clean(c.name) for c in columns))
-               .select(pl.col(line), *typed_exprs, *problems).collect())
+    return (frame.lazy().select(pl.col(line), *(_clean(c.name) for c in columns))
+            .select(pl.col(line), *typed_exprs, *problems))
+
+
+def split_checked(checked: pl.DataFrame, columns: Sequence[Column],
+                  line: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(good rows without the problem columns, rejects) of ``check_columns``' result."""
     flags = [f"!{c.name}" for c in columns]
     any_bad = pl.any_horizontal(pl.col(f).is_not_null() for f in flags)
     rejects = (checked.filter(any_bad).select(line, *flags)
@@ -193,7 +204,8 @@ def context_json(columns: Sequence[Column], agent: Mapping[str, str],
         parts.setdefault(part, []).append(pl.col(source).alias(name))
     parts["agent"] = [pl.col(source).alias(name) for name, source in agent.items()]
     for part, values in constants.items():
-        parts.setdefault(part, []).extend(pl.lit(v).alias(k) for k, v in values.items())
+        present = set(agent) if part == "agent" else set()  # a row's own agent id wins
+        parts.setdefault(part, []).extend(pl.lit(v).alias(k) for k, v in values.items() if k not in present)
     return pl.struct(*(pl.struct(*fields).alias(part) for part, fields in parts.items())).struct.json_encode()
 
 
@@ -203,22 +215,25 @@ def constant_parts(schema: ContextSchema, flows: Sequence[Any], values: Mapping[
 
     A call refuses to say a placeholder, so every implicit field that the flows'
     lines may say, and that has no default, must be given: agent fields by the
-    agents file, the others in ``values``. Raises ValueError naming what is missing
+    agents file (or, without one, the ``agent`` part of ``values``: one agent for
+    every call), the others in ``values``. Raises ValueError naming what is missing
     or invalid (never a value).
     """
     from callscript.errors import ContextError
 
+    shared_parts = {p.split(".")[0] for p in schema.implicit}
     given = {part: dict(fields) for part, fields in (values or {}).items()}
     for part in given:
-        if part not in schema.parts or part not in {p.split(".")[0] for p in schema.implicit}:
+        if part not in shared_parts:
             raise ValueError(f"{part!r} is not a shared part of the context "
-                             f"({', '.join(sorted({p.split('.')[0] for p in schema.implicit}))})")
-        if part == "agent":
-            raise ValueError("agent fields come from the agents file (--agents)")
+                             f"({', '.join(sorted(shared_parts))})")
     try:
         schema.validate("plan", given)
     except ContextError as err:
-        raise ValueError(str(err).removeprefix("flow 'plan': ")) from None
+        details = "; ".join(f"{path}: {why}" for path, why in sorted(err.invalid.items()))
+        raise ValueError(f"invalid shared values: {details or err}") from None
+    if agents_given:
+        given.pop("agent", None)  # the agents file says who calls
     provided = {f"{part}.{name}" for part, fields in given.items() for name in fields}
     if agents_given:
         provided |= {p for p in schema.fields if p.startswith("agent.")}

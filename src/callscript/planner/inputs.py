@@ -130,6 +130,15 @@ def _normalise_records(frame: pl.LazyFrame) -> pl.LazyFrame:
         parse_instant(pl.col("ended_at")).alias("ended_at"), pl.col("follow_ups"))
 
 
+def _iso_text(dtype: pl.DataType, where: str | Path) -> pl.Expr:
+    """ended_at as ISO 8601 text: as it is, or from an aware datetime column."""
+    if dtype == pl.String:
+        return pl.col("ended_at")
+    if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
+        return pl.col("ended_at").dt.convert_time_zone("UTC").dt.to_string("%Y-%m-%dT%H:%M:%S%.f%:z")
+    raise InputError(f"{where}: ended_at must be ISO 8601 text or a date-time with a time zone")
+
+
 def records_from_file(path: Path) -> RecordSource:
     """Earlier calls from a JSON Lines or Parquet export, one compact row per call."""
     suffix = path.suffix.lower()
@@ -149,7 +158,7 @@ def records_from_file(path: Path) -> RecordSource:
                 raise InputError(f"{path}: the records file has no column {', '.join(missing)}")
             if "follow_ups" not in names:
                 lazy = lazy.with_columns(pl.lit(None, dtype=pl.List(_FOLLOW_UP)).alias("follow_ups"))
-            lazy = lazy.with_columns(pl.col("ended_at").cast(pl.String),
+            lazy = lazy.with_columns(_iso_text(lazy.collect_schema()["ended_at"], path),
                                      pl.col("follow_ups").cast(pl.List(_FOLLOW_UP)))
         else:
             lazy = pl.scan_ndjson(path, schema=_RECORD_SCHEMA).with_columns(
@@ -166,9 +175,7 @@ def records_from_frame(frame: pl.DataFrame) -> RecordSource:
     export, ended_at as ISO 8601 text or an aware datetime."""
     if "follow_ups" not in frame.columns:
         frame = frame.with_columns(pl.lit(None, dtype=pl.List(_FOLLOW_UP)).alias("follow_ups"))
-    if frame.schema["ended_at"] != pl.String:
-        frame = frame.with_columns(pl.col("ended_at").dt.convert_time_zone("UTC")
-                                   .dt.to_string("%Y-%m-%dT%H:%M:%S%.f%:z"))
+    frame = frame.with_columns(_iso_text(frame.schema["ended_at"], "records"))
 
     def read(since: datetime) -> pl.LazyFrame:
         typed = _normalise_records(frame.lazy().with_columns(pl.col("follow_ups").cast(pl.List(_FOLLOW_UP))))

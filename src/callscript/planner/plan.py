@@ -23,9 +23,11 @@ from callscript.planner.context import (
     Column,
     Field,
     agent_columns,
+    check_columns,
     constant_parts,
     context_fields,
     context_json,
+    split_checked,
     validate,
 )
 from callscript.planner.expr import Names, Untranslatable, compile_expression
@@ -154,10 +156,12 @@ class Planner:
 
     def plan(self, customers: pl.DataFrame, records: RecordSource | None, agents: pl.DataFrame | None,
              on: date, progress: Callable[[str], None] = _noop, name: str = "customers",
-             agents_name: str = "agents") -> PlanResult:
+             agents_name: str = "agents", records_name: str = "records",
+             now: datetime | None = None) -> PlanResult:
         """Plan ``on``: ``customers`` as text columns with their file lines (see inputs.read_table).
 
-        ``name`` names the customers' file in errors (a missing column, duplicate keys).
+        ``now`` (aware): no window starts before it, when planning the rest of today. The
+        names say which file an error is about (a missing column, duplicate keys, …).
         """
         policy = self.policy
         require_columns(customers, list(policy.customers.columns), name, "customer")
@@ -165,22 +169,25 @@ class Planner:
         constants = self._constants(agents is not None)
         if agents is not None:
             agents = self._checked_agents(agents, agents_name)
-        progress("checking customers")
-        good, rejects = validate(customers, self.columns, LINE)
-        counts = {"customers": customers.height, "rejected_rows": rejects.get_column("line").n_unique()}
         windows = day_windows(policy, on)
-        if not windows.windows:
-            return PlanResult(on, self._empty(), rejects, windows.why, windows.estimated, counts)
-        names = self._names(on)
         zone = policy.zone
         day_start = datetime.combine(on, time(), tzinfo=zone).astimezone(UTC)
         day_end = datetime.combine(on + timedelta(days=1), time(), tzinfo=zone).astimezone(UTC)
-        progress("reading earlier calls")
+        progress("checking customers, reading earlier calls")
+        # one collect_all: the customer checks and the records' parsing share both cores
+        queries = [check_columns(customers, self.columns, LINE)]
+        if records is not None and windows.windows:
+            queries.append(records(day_start - policy.look_back))
+        done = pl.collect_all(queries)
+        good, rejects = split_checked(done[0], self.columns, LINE)
+        counts = {"customers": customers.height, "rejected_rows": rejects.get_column("line").n_unique()}
+        if not windows.windows:
+            return PlanResult(on, self._empty(), rejects, windows.why, windows.estimated, counts)
+        names = self._names(on)
         found = empty_records()
-        if records is not None:
-            found = records(day_start - policy.look_back).collect()
-            check_records(found, "records")
-            found = found.filter(pl.col("ended_at") < day_end)
+        if len(done) > 1:
+            check_records(done[1], records_name)
+            found = done[1].filter(pl.col("ended_at") < day_end)
         counts["records"] = found.height
         history = summarise(found, policy, self.retries, day_start)
         progress("applying rules")
@@ -191,7 +198,7 @@ class Planner:
         candidates = self._candidates(callable_customers, history, names, day_end)
         candidates = self._holdout(candidates, counts)
         progress("applying attempts and windows")
-        planned = self._gate(candidates, history, windows)
+        planned = self._gate(candidates, history, windows, now)
         planned = planned.sort(["priority", "rule", key], descending=[True, False, False])
         planned = planned.unique(subset=key, keep="first", maintain_order=True)
         progress("assigning agents")
@@ -281,7 +288,8 @@ class Planner:
                 counts[f"held_out:{rule.id}"] = held.filter(pl.col("rule") == i).height
         return candidates.join(held, on=[key, "rule"], how="anti")
 
-    def _gate(self, candidates: pl.DataFrame, history: History, windows: DayWindows) -> pl.DataFrame:
+    def _gate(self, candidates: pl.DataFrame, history: History, windows: DayWindows,
+              now: datetime | None) -> pl.DataFrame:
         """Attempt limits, retry delays, finished flows; then the window each row gets today."""
         policy, key = self.policy, self.key_path
         pairs = history.pairs.rename({"customer_ref": key})
@@ -295,7 +303,8 @@ class Planner:
         rows = rows.filter(~pl.col("never_flow") & ~pl.col("never_customer") & ~finished
                            & (pl.col("attempts") < policy.attempts.total)
                            & (pl.col("today") < policy.attempts.per_day))
-        not_before = pl.max_horizontal("due", "last_not_before", "blocked_until")
+        not_before = pl.max_horizontal("due", "last_not_before", "blocked_until",
+                                       pl.lit(now.astimezone(UTC) if now else None, pl.Datetime("us", "UTC")))
         agreed = pl.coalesce("agreed", "last_agreed")
         rows = rows.with_columns(not_before.alias("not_before"), agreed.alias("agreed"))
         start: pl.Expr = pl.lit(None, pl.Datetime("us", "UTC"))

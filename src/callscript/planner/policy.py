@@ -256,14 +256,21 @@ def library_policy(library: FlowLibrary) -> LoadedPolicy:
     """A library's own policy: ``policy.yaml`` in its folder, else the built-in one of its name."""
     if library.policy_file is not None:
         return load_policy(library.policy_file)
+    if library.folder is not None and Path(library.folder).resolve() != _builtin_folder(library.name):
+        raise PolicyError([Problem(library.folder, None,
+                                   "this library has no policy.yaml; give --policy FILE")])
     return builtin_policy(library.name or "telecom")
+
+
+def _builtin_folder(name: str) -> Path:
+    return Path(str(resources.files("callscript") / "libraries" / name)).resolve()
 
 
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of policy files (``callscript schema policy``)."""
     schema = Policy.model_json_schema()
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "callscript planning policy",
-            **schema}
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema,
+            "title": "callscript planning policy"}
 
 
 def check_policy(loaded: LoadedPolicy, flow_ids: Iterable[str], disposition_ids: Iterable[str],
