@@ -15,7 +15,8 @@ from callscript.cli import main
 
 HEADER = ("customer_ref,name,title,phone,source,previous_contacts,product_name,product_description,"
           "do_not_call,agent_id\n")
-CUSTOMERS = HEADER + """P1,王,先生,13800000001,银行网点客户咨询留存,0,银证通,银证通，用银行账户直接买卖股票,,S1
+CUSTOMERS = HEADER + """\
+P1,王,先生,13800000001,银行网点客户咨询留存,0,银证通,银证通，用银行账户直接买卖股票,,S1
 P2,李,女士,13800000002,朋友介绍留存,1,银证通,银证通，用银行账户直接买卖股票,,S1
 P3,张,先生,13800000003,陌生交谈留存,2,银证通,银证通，用银行账户直接买卖股票,,S1
 P4,赵,女士,13800000004,联系银行获取,0,银证通,银证通，用银行账户直接买卖股票,true,S1
