@@ -319,7 +319,11 @@ class Call:
         captured = {**self.captured, **values}
         # Render before changing anything: a template error must leave the call as it was.
         variables = {**self.variables, "captured": captured}
-        lines = (self.flow.steps[dest].render_return(variables) if chosen.target == RETURN
+        # The short re-ask is for coming back to a step an interruption left; a return_to
+        # continuation reaches its step for the first time and says it in full.
+        back = chosen.target == RETURN and any(e.step == dest and e.interruption
+                                               for e in self._path)
+        lines = (self.flow.steps[dest].render_return(variables) if back
                  else self.flow.steps[dest].render(variables))
         entry = self._path[-1]
         entry.answer, entry.captures = answer_id, values or _NO_CAPTURES
@@ -412,10 +416,15 @@ class Call:
         if effect.follow_up is not None:
             rule, estimated = effect.follow_up.due, False
             due: date | datetime | None
+            today = local_date(now)
+            start = today
+            if rule.from_context is not None:  # e.g. 15 days from the account opening
+                start = self.flow.schema.value(self.context, rule.from_context) or today
             if rule.in_days is not None:
-                due = local_date(now) + timedelta(days=rule.in_days)
+                due = max(start + timedelta(days=rule.in_days), today)
             elif rule.in_working_days is not None:
-                due, estimated = add_working_days(local_date(now), rule.in_working_days)
+                due, estimated = add_working_days(start, rule.in_working_days)
+                due = max(due, today)
             else:
                 due = self.captured.get(rule.at_capture or "")
             item = FollowUp(kind=effect.follow_up.kind, due=due, estimated=estimated,
