@@ -36,7 +36,7 @@ def answer(child: pexpect.spawn, *choices: str) -> None:
 
 def finish_first_visit(child: pexpect.spawn, address_typo: bool = False) -> None:
     answer(child, "1")  # the customer answers the phone
-    child.expect("您好,您是王先生吗?")
+    child.expect("您好，您是王先生吗？")
     answer(child, "1", "1", "1")  # confirmed, agrees, feedback ...
     child.expect("客户反映的手机及网络使用情况")
     child.sendline("地下车库信号不好")
@@ -181,10 +181,10 @@ def test_version_and_help() -> None:
 
 def test_json_outputs_for_scripts(tmp_path: Path) -> None:
     flows = json.loads(run("flows", "--json").stdout)
-    assert [f["id"] for f in flows] == ["first_visit", "network_complaint", "second_visit",
-                                        "spending_drop", "zero_usage"]
+    assert [f["id"] for f in flows] == ["first_visit", "network_complaint", "network_test_result",
+                                        "second_visit", "spending_drop", "zero_usage"]
     shown = json.loads(run("show", "zero_usage", "--json").stdout)
-    assert shown["steps"][0]["id"] == "greet" and shown["interruptions"][0]["id"] == "busy"
+    assert shown["steps"][0]["id"] == "prepare" and shown["interruptions"][0]["id"] == "busy"
     checked = json.loads(run("check", "--calls", "20", "--json",
                              str(FIXTURES / "good" / "mini.yaml")).stdout)
     assert checked == [{"flow": "mini", "version": 2, "steps": 10, "calls": 20, "problems": []}]
@@ -208,7 +208,7 @@ def test_record_show_is_redacted_unless_asked(tmp_path: Path) -> None:
     assert "13812345678" not in shown.stdout
     raw = run("record", "show", "--show-personal-data", "--json", str(path))
     assert "13812345678" in raw.stdout
-    assert len(records) == 5
+    assert len(records) == 6
 
 
 def test_schema_command_matches_the_shipped_schema(tmp_path: Path) -> None:
@@ -228,14 +228,12 @@ def test_a_hold_over_the_limit_becomes_a_callback(tmp_path: Path) -> None:
     child.expect(r"on hold 00:0\d \(limit 0:01\)")
     child.expect("over the limit: this becomes a callback")
     child.sendline("")
-    child.expect("二次回访 · hold.ask_number")
-    child.expect("请您留下电话号码")
-    answer(child, "1")
-    child.expect("回电号码")
-    child.sendline("13912345678")
+    child.expect("二次回访 · hold.call_back")
+    child.expect("请您先挂机，我查询清楚后今天主动打电话给您")
+    answer(child, "1")  # outbound: the agent calls back the number dialled, none is asked for
     child.expect("disposition: 待查询后回复客户")
     child.expect(pexpect.EOF)
     child.close()
     data = json.loads(record.read_text("utf-8"))
     assert data["follow_ups"][0]["kind"] == "callback"
-    assert data["captures"]["callback_phone"] == "13912345678"
+    assert "callback_phone" not in data["captures"]
