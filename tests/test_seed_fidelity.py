@@ -24,7 +24,6 @@ from callscript.compiled import template_variables
 from .conftest import FIXTURES
 
 
-
 def normal(text: str) -> str:
     """NFKC, without white space: full-width ，？ compare equal to the seed's ,?"""
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))

@@ -31,7 +31,10 @@ def test_restore_continues_where_the_call_was(flows: dict[str, Flow]) -> None:
 
 def test_restoring_does_not_rerun_entry_effects(flows: dict[str, Flow]) -> None:
     call = mid_call(flows)
-    call.answer("has_card")  # back at listen, whose entry scheduled the new-customer follow-up
+    call.answer("has_card")
+    call.interrupt("network")
+    call.answer("gives_place", {"no_signal_place": "地下车库"})
+    assert call.prompt.step == "network.forward"  # whose entry scheduled the network test
     assert len(call.record().follow_ups) == 1
     again = Call.restore(flows["first_visit"], call.snapshot(), context_for("first_visit"))
     assert again.record().follow_ups == call.record().follow_ups

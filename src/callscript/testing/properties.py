@@ -30,7 +30,7 @@ from callscript.record import CallRecord
 from callscript.rules.wording import DEFAULT_FORBIDDEN
 from callscript.runtime import Call
 from callscript.testing.coverage import Coverage
-from callscript.testing.paths import case_clock, path_cover, replay_case
+from callscript.testing.paths import PathCover, case_clock, path_cover, replay_case
 from callscript.testing.walk import Move, apply, random_walk, replay, sample_context
 
 GOODBYE = "再见"
@@ -152,6 +152,21 @@ class _Checker:
                                         "the call continues", moves)
 
 
+def _path_covers(flow: Flow, rng: random.Random, seed: int, tries: int = 40) -> list[PathCover]:
+    """Path covers over sampled contexts until every answer a guard hides in one context
+    (the holder known, a test result) is taken in another, or ``tries`` contexts were tried."""
+    first = path_cover(flow, sample_context(flow, rng), seed=seed)
+    covers, missing = [first], set(first.uncoverable)
+    for _ in range(tries):
+        if not missing:
+            break
+        cover = path_cover(flow, sample_context(flow, rng), seed=seed)
+        if missing - set(cover.uncoverable):
+            covers.append(cover)
+            missing &= set(cover.uncoverable)
+    return covers
+
+
 def check_flow(flow: Flow, *, calls: int = 300, seed: int = 0,
                forbidden: Iterable[str] = DEFAULT_FORBIDDEN,
                coverage: bool = True) -> list[Violation]:
@@ -168,14 +183,16 @@ def check_flow(flow: Flow, *, calls: int = 300, seed: int = 0,
                 checker.fail("ends", None, str(err))
                 continue
             checker.check_call(call, moves, rng)
-        cover = path_cover(flow, sample_context(flow, rng), seed=seed)
-        for moves in cover.paths:
-            call = replay_case(flow, cover.context, moves)
-            checker.check_call(call, moves, rng)
+        covers = _path_covers(flow, rng, seed)
+        for cover in covers:
+            for moves in cover.paths:
+                call = replay_case(flow, cover.context, moves)
+                checker.check_call(call, moves, rng)
     if coverage:
         seen.percent()
         for item in seen.flows[flow.id].missed:
             checker.found.setdefault(("coverage", item.file, item.line), Violation(
                 "coverage", flow.id, f"{item.kind} {item.key} was never reached in "
-                                     f"{calls + len(cover.paths)} calls", item.file, item.line))
+                                     f"{calls + sum(len(c.paths) for c in covers)} calls",
+                item.file, item.line))
     return sorted(checker.found.values(), key=lambda v: (v.file, v.line or 0, v.prop))
