@@ -45,7 +45,7 @@ def test_prompt_shows_lines_notes_answers_and_interruptions(flows: dict[str, Flo
     assert prompt.lines == ("您好，您是王先生吗？",)
     assert prompt.notes == ("也可核实客户手机号码（您是***********号客户吗？）",)
     assert [a.id for a in prompt.answers] == ["confirmed", "name_mismatch", "not_available",
-                                              "wrong_number"]
+                                              "wrong_number", "hung_up"]
     assert prompt.interruptions == ()  # nothing is raised before the agent has introduced
     prompt = call.answer("confirmed")
     assert {"busy", "not_holder", "hold", "hung_up"} <= {i.id for i in prompt.interruptions}
