@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from callscript import Call, Flow, NotApplicableError, SteppingClock, load_flows
+from callscript import Call, Flow, FlowError, NotApplicableError, SteppingClock, load_flows
 from callscript.rules.calendar import CHINA
 from callscript.testing.paths import path_cover, replay_case
 from callscript.testing.properties import check_flow
@@ -434,3 +434,32 @@ def test_the_properties_catch_each_broken_rule(tmp_path: Path, flow_id: str, pro
     (flow,) = load_flows(path).values()
     found = {v.prop for v in check_flow(flow, calls=20, coverage=False)}
     assert prop in found
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ("customer.name", "from_context names 'customer.name', which is not a date field"),
+    ("customer.opened_on", "from_context reads 'customer.opened_on', which the flow's context "
+                           "does not declare"),
+])
+def test_a_follow_up_counted_from_the_context_names_a_declared_date(
+        tmp_path: Path, source: str, message: str) -> None:
+    path = tmp_path / "counted.yaml"
+    path.write_text(f"""id: counted
+title: 开户跟踪
+context:
+  required: [customer.name]
+start: a
+include: [closing]
+steps:
+  a:
+    title: 跟踪
+    say: [您好]
+    marks: [introduced]
+    effects:
+      - follow_up: {{kind: new_customer, due: {{in_days: 15, from_context: {source}}}}}
+    answers: [{{id: go, label: 好, to: closing.thanks}}]
+""", encoding="utf-8")
+    with pytest.raises(FlowError) as caught:
+        load_flows(path)
+    (problem,) = caught.value.problems
+    assert problem.line == 13 and problem.message.startswith(message)
