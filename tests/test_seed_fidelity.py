@@ -137,14 +137,19 @@ def test_every_dash_line_of_the_seed_script_is_listed() -> None:
         assert any(head in line for line in listed), f"seed line not listed: {piece[:30]}"
 
 
-def test_every_spoken_line_and_note_uses_full_width_punctuation() -> None:
+def test_every_view_uses_full_width_punctuation() -> None:
+    # lines, re-asks, notes, titles, answer and interruption labels, dispositions
     flows: dict[str, Flow] = builtin_flows()
     for flow in flows.values():
+        labels = [i.label for i in flow.interruption_options]
+        labels += [d.label for d in flow.dispositions.values()]
+        assert not [x for x in labels if set(HALF_WIDTH) & set(x)], flow.id
         context = flow.schema.placeholder_context()
         variables = template_variables(context, {})
         for step in flow.steps.values():
             texts = [*step.render(variables), *step.render_notes(variables),
-                     *(line.render(variables) for line in step.return_lines)]
+                     *(line.render(variables) for line in step.return_lines),
+                     step.title, *(o.label for o in step.options)]
             for text in texts:
                 half = sorted(set(HALF_WIDTH) & set(text))
                 assert not half, f"{flow.id} {step.id}: half-width {half} in {text}"
