@@ -167,7 +167,7 @@ def test_pdf_without_weasyprint_says_how_to_get_it(monkeypatch: pytest.MonkeyPat
 
 def test_cli_print_and_diagram_formats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["print", "second_visit", "--no-diagram"]) == 0
-    assert capsys.readouterr().out.startswith("# 二次回访 (second_visit, v1)")
+    assert capsys.readouterr().out.startswith("# 二次回访 (second_visit, v2)")
     assert main(["print", "--format", "pdf", "second_visit"]) == 2
     assert "give -o FILE.pdf" in capsys.readouterr().err
     assert main(["diagram", "second_visit", "--format", "mermaid"]) == 0

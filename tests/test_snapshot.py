@@ -49,7 +49,7 @@ def test_snapshot_of_another_flow_is_refused(flows: dict[str, Flow]) -> None:
 def test_snapshot_of_another_version_is_refused_without_a_migration(
         flows: dict[str, Flow]) -> None:
     saved = mid_call(flows).snapshot() | {"version": 7}
-    with pytest.raises(SnapshotError, match="v7, the flow is v1, and the flow declares no "
+    with pytest.raises(SnapshotError, match="v7, the flow is v2, and the flow declares no "
                                             "migration from v7"):
         Call.restore(flows["first_visit"], saved, context_for("first_visit"))
 
