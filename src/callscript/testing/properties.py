@@ -152,7 +152,7 @@ class _Checker:
                                         "the call continues", moves)
 
 
-def _path_covers(flow: Flow, rng: random.Random, seed: int, tries: int = 40) -> list[PathCover]:
+def _path_covers(flow: Flow, rng: random.Random, seed: int, tries: int = 12) -> list[PathCover]:
     """Path covers over sampled contexts until every answer a guard hides in one context
     (the holder known, a test result) is taken in another, or ``tries`` contexts were tried."""
     first = path_cover(flow, sample_context(flow, rng), seed=seed)
