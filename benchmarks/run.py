@@ -136,11 +136,12 @@ def mid_call(flow_id: str = "first_visit") -> Call:
     """A first visit with 10 steps of history (an interruption on the way)."""
     flows = builtin_flows()
     moves = [Move("answer", a, c) for a, c in [
-        ("answered", {}), ("name_mismatch", {}), ("confirmed", {}), ("agrees", {}),
+        ("answered", {}), ("confirmed", {}), ("agrees", {}),
         ("feedback", {"feedback": "网速慢"})]]
     moves += [Move("interrupt", "wary"), Move("answer", "has_card")]
     moves += [Move("answer", "answered", {"questions_asked": "套餐"}),
-              Move("answer", "gives", {"address": "杭州市西湖区文三路100号"})]
+              Move("answer", "gives", {"address": "杭州市西湖区文三路100号"}),
+              Move("answer", "declines")]
     call = replay(flows[flow_id], CONTEXT, moves, clock=clock())
     assert len(call.record().path) == 10, len(call.record().path)
     return call
@@ -273,7 +274,7 @@ def measure_memory(make: Callable[[], Any], count: int) -> float:
 def bench_memory(count: int) -> dict[str, float]:
     flows = builtin_flows()
     moves = [Move("answer", a, c) for a, c in [
-        ("answered", {}), ("name_mismatch", {}), ("confirmed", {}), ("agrees", {}),
+        ("answered", {}), ("confirmed", {}), ("agrees", {}),
         ("feedback", {"feedback": "网速慢"}), ("answered", {"questions_asked": "套餐"}),
         ("gives", {"address": "杭州市西湖区文三路100号"}), ("declines", {}), ("declines", {})]]
     shared_clock = clock()

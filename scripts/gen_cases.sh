@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Regenerate tests/cases/*.cases.yaml from the built-in flows (path cover).
+# Regenerate tests/cases/*.cases.yaml from the built-in flows (path cover), one file per
+# context of tests/cases/contexts.yaml (a name is FLOW or FLOW__VARIANT).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-for name in first_visit network_complaint second_visit spending_drop zero_usage_idle zero_usage_suspended; do
-  flow=${name%_idle}; flow=${flow%_suspended}
+names=$(.venv/bin/python -c 'import yaml; print(" ".join(yaml.safe_load(open("tests/cases/contexts.yaml", encoding="utf-8"))))')
+rm -f tests/cases/*.cases.yaml
+for name in $names; do
+  flow=${name%%__*}
   .venv/bin/python - "$name" > "/tmp/callscript-context-$name.yaml" <<'PY'
 import sys, yaml
 data = yaml.safe_load(open("tests/cases/contexts.yaml", encoding="utf-8"))

@@ -32,10 +32,18 @@ AGENT = {"id": "A1", "name": "李娜", "phone": "0571-86001234"}
 DEPLOYMENT = {"hotline": "10010", "service_centre": "文三路营业厅"}
 
 
-def context_for(flow_id: str, **billing: Any) -> dict[str, Any]:
-    """A valid context for any built-in flow."""
+NETWORK_TEST = {"reported_place": "滨江区江南大道12层", "reported_on": "2026-11-18",
+                "test_result": "不能马上解决"}
+
+
+def context_for(flow_id: str, network: dict[str, Any] | None = None,
+                **billing: Any) -> dict[str, Any]:
+    """A valid context for any built-in flow (the network part: only network_test_result's)."""
     bill = {"last_month": "100", "this_month": "40", "idle_since_month": 5} | billing
-    return {"customer": CUSTOMER, "agent": AGENT, "billing": bill, "deployment": DEPLOYMENT}
+    if network is None:
+        network = NETWORK_TEST if flow_id == "network_test_result" else {}
+    return {"customer": CUSTOMER, "agent": AGENT, "billing": bill, "deployment": DEPLOYMENT,
+            "network": network}
 
 
 @pytest.fixture(scope="session")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from callscript import Call, Flow, SteppingClock
+from callscript.library import builtin_library
 from callscript.rules.calendar import CHINA
 
 from .conftest import context_for
@@ -28,6 +30,10 @@ def said(call: Call) -> list[str]:
     return [line for entry in call.record().path for line in entry.lines]
 
 
+CLOSING = ["非常感谢您对我工作的支持，如果您有联通业务方面的问题，可随时拨打客户经理服务热线，"
+           "电话是10010，我将会为您提供竭诚的服务。", "打扰您了！", "再见"]
+
+
 def test_first_visit_main_path(flows: dict[str, Flow], clock: SteppingClock) -> None:
     call = run(flows["first_visit"], [
         ("answered", {}), ("confirmed", {}), ("agrees", {}),
@@ -35,21 +41,21 @@ def test_first_visit_main_path(flows: dict[str, Flow], clock: SteppingClock) -> 
         ("declines", {}), ("declines", {}), ("declines", {}), ("not_needed", {}), ("next", {}),
     ], clock)
     lines = said(call)
-    assert lines[0] == "您好,您是王先生吗?"
-    assert lines[1].startswith("我是联通公司客户服务人员,欢迎您使用联通133(130)手机业务")
-    assert lines[2].startswith("请您放心,此次(我们之间的)通话是免费的")
-    assert "今后在业务方面有什么需求请随时与我联系,联系电话是0571-86001234,我叫李娜" in lines
-    assert lines[-3:] == [
-        "非常感谢您对我工作的支持,如果您有联通业务方面的问题,可随时拨打客户经理服务热线,"
-        "电话是10010,我将会为您提供竭诚的服务。", "打扰您了!", "再见"]
+    assert lines[0] == "您好，您是王先生吗？"
+    assert lines[1].startswith("我是联通公司客户服务人员，欢迎您使用联通133（130）手机业务")
+    assert lines[2].startswith("请您放心，此次（我们之间的）通话是免费的")
+    assert "今后在业务方面有什么需求请随时与我联系，联系电话是0571-86001234，我叫李娜" in lines
+    assert lines[-3:] == CLOSING
     record = call.record()
     assert record.disposition.id == "completed" and record.waited_for_customer_hangup
-    assert [(f.kind, f.due) for f in record.follow_ups] == [("new_customer", date(2026, 12, 8))]
+    assert record.follow_ups == []  # the customer needs no further callbacks: no 15-day follow-up
 
 
 def test_first_visit_identity_by_phone_then_wrong_number(flows: dict[str, Flow]) -> None:
     call = run(flows["first_visit"], [("answered", {}), ("name_mismatch", {}), ("wrong_number", {})])
-    assert said(call) == ["您好,您是王先生吗?", "您是13812345678号客户吗?", "对不起,打扰您了!", "再见"]
+    lines = said(call)
+    assert lines[:2] == ["您好，您是王先生吗？", "您是13812345678号客户吗？"]
+    assert lines[-1] == "再见" and "可能是我们记录的号码有误" in lines[-2]
     assert call.record().disposition.id == "wrong_number"
 
 
@@ -62,9 +68,9 @@ def test_second_visit_main_path(flows: dict[str, Flow]) -> None:
     call = run(flows["second_visit"], [
         ("fine", {}), ("wants", {"callback_frequency": "每月", "next_callback": "2026-12-23"})])
     assert said(call) == [
-        "王先生您好,我是联通公司客户服务人员,前一段时间和您通过电话,请问您最近使用情况怎么样?",
+        "王先生您好，我是联通公司客户服务人员，前一段时间和您通过电话，请问您最近使用情况怎么样？",
         "您希望我们多长时间回访您一次比较合适",
-        "如您需要二次回访,我们会定期为您提供服务。", "谢谢您对我工作上的支持,再见。"]
+        "如您需要二次回访，我们会定期为您提供服务。", "谢谢您对我工作上的支持，再见。"]
     record = call.record()
     assert record.disposition.id == "completed"
     assert [(f.kind, f.due) for f in record.follow_ups] == [("second_visit", date(2026, 12, 23))]
@@ -72,31 +78,35 @@ def test_second_visit_main_path(flows: dict[str, Flow]) -> None:
 
 def test_spending_drop_quotes_both_bills(flows: dict[str, Flow], clock: SteppingClock) -> None:
     objection = {"objection_topic": "服务", "objection_text": "营业厅排队太久"}
-    call = run(flows["spending_drop"], [("dissatisfied", {}), ("accepts", objection),
-                                        ("continue", {}), ("not_needed", {}), ("next", {})],
+    call = run(flows["spending_drop"], [("dissatisfied", {}), ("explain", objection),
+                                        ("accepts", {}), ("continue", {}),
+                                        ("retained", {"retention_offer": "赠送流量包"}),
+                                        ("not_needed", {}), ("next", {})],
                clock, last_month="128.50", this_month="36")
     lines = said(call)
-    assert "看到您上月话费是128.50元,本月话费是36元,我们很想了解一下您话费下降的原因。" in lines[0]
-    assert lines[1] == "是由于我们的服务有您不满意的地方吗?我们十分希望您能向我们提出宝贵意见。"
-    assert "感谢您对我们提出的批评与建议,我们会在较短的时间内进行改善,请您随时监督" in lines
-    assert call.prompt.step == "closing.thanks"  # the dissatisfied branch returned into the items
+    assert "看到您上月话费是128.50元，本月话费是36元，我们很想了解一下您话费下降的原因。" in lines[0]
+    assert lines[1] == "是由于我们的服务有您不满意的地方吗？我们十分希望您能向我们提出宝贵意见。"
+    assert "感谢您对我们提出的批评与建议，我们会在较短的时间内进行改善，请您随时监督" in lines
+    assert call.prompt.step == "closing.thanks"  # the dissatisfied branch returned to retention
     (complaint,) = call.record().complaints
     assert complaint.text == "营业厅排队太久" and complaint.reply_due == date(2026, 11, 26)
 
 
 @pytest.mark.parametrize(("billing", "variant"), [
-    ({"idle_since_month": 7, "suspended_since_month": None}, "您的手机从7月没有使用,"),
-    ({"idle_since_month": None, "suspended_since_month": 9}, "您的手机从9月欠费停机了,"),
+    ({"idle_since_month": 7, "suspended_since_month": None}, "您的手机从7月没有使用，"),
+    ({"idle_since_month": None, "suspended_since_month": 9}, "您的手机从9月欠费停机了，"),
 ])
 def test_zero_usage_chooses_the_variant_by_context(flows: dict[str, Flow], billing: dict[str, Any],
                                                    variant: str) -> None:
     call = run(flows["zero_usage"], [
-        ("agrees", {}), ("reason", {"zero_usage_reason": "资费太贵"}),
+        ("answered", {}), ("confirmed", {}), ("agrees", {}),
+        ("reason", {"zero_usage_reason": "资费太贵"}),
         ("retained", {"retention_offer": "换成每月19元的套餐"}), ("not_needed", {}), ("next", {})],
         **billing)
     lines = said(call)
-    assert lines[0].startswith("您好,我是联通公司客户服务人员,请您放心,我们之间的通话是免费的")
-    assert f"我想了解一下,{variant}您能否告诉我其中的原因呢?或许我会为您解决一些问题。" == lines[1]
+    assert lines[0] == "您好，您是王先生吗？"
+    assert lines[1].startswith("您好，我是联通公司客户服务人员，请您放心，我们之间的通话是免费的")
+    assert f"我想了解一下，{variant}您能否告诉我其中的原因呢？或许我会为您解决一些问题。" == lines[2]
     captures = call.record().captures
     assert captures["zero_usage_reason"] == "资费太贵" and captures["retention_offer"] == "换成每月19元的套餐"
 
@@ -104,18 +114,16 @@ def test_zero_usage_chooses_the_variant_by_context(flows: dict[str, Flow], billi
 def test_network_complaint_main_path(flows: dict[str, Flow], clock: SteppingClock) -> None:
     call = run(flows["network_complaint"], [
         ("answered", {}), ("confirmed", {}), ("agrees", {}),
-        ("gives_place", {"no_signal_place": "滨江区江南大道12层"}),
-        ("cannot_fix_now", {}), ("accepts", {}),
+        ("gives_place", {"no_signal_place": "滨江区江南大道12层"}), ("accepts", {}),
     ], clock)
     lines = said(call)
-    assert lines[2].startswith("您能将出现无网络的具体的地点或范围说一下好吗?"
-                               "我将把您所说的这些情况向我公司运维部")
-    assert lines[3].startswith("请您谅解,由于网络原因影响您正常工作与生活")
-    assert call.record().disposition.id == "completed"
+    assert lines[2] == "您能将出现无网络的具体的地点或范围说一下好吗？"
+    assert lines[3] == "我将把您所说的这些情况向我公司运维部的人员反映，对网络进行测试"
+    assert lines[4:] == CLOSING
     record = call.record()
-    assert [f.kind for f in record.follow_ups] == ["network_test", "reply_complaint", "network_fix"]
-    assert record.follow_ups[0].due == date(2026, 11, 26)  # 3 working days after Monday 23rd
-    assert record.complaints[0].text == "滨江区江南大道12层"
+    assert record.disposition.id == "completed"
+    assert [(f.kind, f.due) for f in record.follow_ups] == [("network_test", date(2026, 11, 26))]
+    assert record.captures["no_signal_place"] == "滨江区江南大道12层"
 
 
 # Each shared sub-dialogue, raised from two different steps, returns to the step it left
@@ -125,9 +133,10 @@ SUBDIALOGUES: list[tuple[str, Moves, str | None]] = [
                     ("not_now", {"user_identity_note": "实际使用人为户主儿子"})], None),
     ("wary", [("wants_delivery", {"delivery_address": "文三路100号"})], None),
     ("handset", [("repeated_repairs", {"handset_problem": "修了三次还是死机"}), ("accepts", {})], None),
-    ("dissatisfied", [("doubts_bill", {"objection_topic": "话费", "objection_text": "多扣了钱"}),
-                      ("agrees", {}), ("continue", {})], None),
-    ("network", [("gives_place", {"no_signal_place": "地下室"}), ("fixed_or_fine", {})], None),
+    ("dissatisfied", [("explain", {"objection_topic": "话费", "objection_text": "多扣了钱"}),
+                      ("doubts_bill", {}), ("agrees", {}), ("continue", {})], None),
+    ("escalate", [("continue", {"escalation_text": "营业员辱骂客户"})], None),
+    ("network", [("gives_place", {"no_signal_place": "地下室"}), ("accepts", {})], None),
     ("busy", [("no_time", {}), ("agrees", {"callback_time": "2026-11-24T10:00:00+08:00"})],
      "rescheduled"),
     ("answer_later", [("agrees", {"open_question": "国际漫游资费"})], "callback_scheduled"),
@@ -170,10 +179,9 @@ def test_not_holder_sets_the_outcome_of_the_whole_call(flows: dict[str, Flow]) -
 
 def test_escalation_is_recorded_and_explained(flows: dict[str, Flow]) -> None:
     call = run(flows["second_visit"], [])
-    call.interrupt("dissatisfied")
-    call.answer("serious", {"objection_topic": "服务", "objection_text": "营业员辱骂客户"})
+    call.interrupt("escalate")
     assert "向上级汇报" in call.prompt.lines[0]
-    call.answer("continue")
+    call.answer("continue", {"escalation_text": "营业员辱骂客户"})
     for answer in ("fine", "not_needed", "next"):
         call.answer(answer)
     record = call.record()
@@ -189,4 +197,19 @@ def test_busy_with_a_time_records_the_callback(flows: dict[str, Flow]) -> None:
     assert record.disposition.id == "rescheduled"
     assert record.follow_ups[0].kind == "callback"
     assert record.follow_ups[0].due == datetime.fromisoformat("2026-11-25T19:30:00+08:00")
-    assert said(call)[-1].endswith("打扰您了,再见")
+    assert said(call)[-1] == "我们的服务一定会给您带来很多方便，打扰您了，再见"
+
+
+def test_every_built_in_step_has_a_chinese_title(flows: dict[str, Flow]) -> None:
+    # every step of every file (flows and sub-dialogues), as written
+    specs = builtin_library().specs
+    assert {"first_visit", "identity", "busy", "closing"} <= set(specs)
+    for file_id, loaded in specs.items():
+        for step_id, step in loaded.spec.steps.items():
+            assert step.title, f"{file_id}.{step_id} has no title"
+            assert not step.title.isascii(), f"{file_id}.{step_id}: title {step.title!r}"
+            assert re.search(r"[\u4e00-\u9fff]", step.title), f"{file_id}.{step_id}"
+    # and every view reads the title, never the id
+    for flow in flows.values():
+        for step in flow.steps.values():
+            assert step.title != step.id.rsplit(".", 1)[-1], f"{flow.id}: {step.id}"

@@ -36,7 +36,7 @@ def answer(child: pexpect.spawn, *choices: str) -> None:
 
 def finish_first_visit(child: pexpect.spawn, address_typo: bool = False) -> None:
     answer(child, "1")  # the customer answers the phone
-    child.expect("您好,您是王先生吗?")
+    child.expect("您好，您是王先生吗？")
     answer(child, "1", "1", "1")  # confirmed, agrees, feedback ...
     child.expect("客户反映的手机及网络使用情况")
     child.sendline("地下车库信号不好")
@@ -73,11 +73,11 @@ def test_a_whole_first_visit_writes_its_record(tmp_path: Path) -> None:
 def test_an_interruption_returns_to_the_step_left(tmp_path: Path) -> None:
     child = rehearse("first_visit", "--sample", "--record", str(tmp_path / "r.json"), cwd=tmp_path)
     answer(child, "1", "confirmed")
-    child.expect("首次回访 · introduce")
+    child.expect("首次回访 · 自我介绍")
     answer(child, "i3")  # 客户对个人信息很敏感
-    child.expect("首次回访 · wary.vip_card")
+    child.expect("首次回访 · 转移话题：VIP贵宾卡")
     answer(child, "1")
-    child.expect("首次回访 · introduce")
+    child.expect("首次回访 · 自我介绍")
     child.expect("请问能占用您几分钟时间吗")
     child.sendcontrol("c")
     child.expect(pexpect.EOF)
@@ -90,7 +90,7 @@ def test_hold_shows_a_timer_and_resumes(tmp_path: Path) -> None:
     child.expect("请您稍等一下")
     child.expect(r"on hold 00:0\d \(limit 3:00\)")
     child.sendline("")
-    child.expect("二次回访 · greet")
+    child.expect("二次回访 · 问候并了解使用情况")
     child.sendcontrol("c")
     child.expect(pexpect.EOF)
     child.close()
@@ -117,7 +117,7 @@ def test_ctrl_c_saves_and_resume_finishes_the_same_call(tmp_path: Path) -> None:
     assert child.exitstatus == 130 and saved.exists()
 
     child = rehearse("--resume", str(saved), "--record", str(resumed), cwd=tmp_path)
-    child.expect("首次回访 · questions")
+    child.expect("首次回访 · 解答客户提问")
     answer(child, "2", "1")
     child.expect("详细地址")
     child.sendline("杭州市西湖区文三路100号")
@@ -181,13 +181,13 @@ def test_version_and_help() -> None:
 
 def test_json_outputs_for_scripts(tmp_path: Path) -> None:
     flows = json.loads(run("flows", "--json").stdout)
-    assert [f["id"] for f in flows] == ["first_visit", "network_complaint", "second_visit",
-                                        "spending_drop", "zero_usage"]
+    assert [f["id"] for f in flows] == ["first_visit", "network_complaint", "network_test_result",
+                                        "second_visit", "spending_drop", "zero_usage"]
     shown = json.loads(run("show", "zero_usage", "--json").stdout)
-    assert shown["steps"][0]["id"] == "greet" and shown["interruptions"][0]["id"] == "busy"
+    assert shown["steps"][0]["id"] == "prepare" and shown["interruptions"][0]["id"] == "busy"
     checked = json.loads(run("check", "--calls", "20", "--json",
                              str(FIXTURES / "good" / "mini.yaml")).stdout)
-    assert checked == [{"flow": "mini", "version": 2, "steps": 10, "calls": 20, "problems": []}]
+    assert checked == [{"flow": "mini", "version": 2, "steps": 9, "calls": 20, "problems": []}]
 
 
 def test_record_show_is_redacted_unless_asked(tmp_path: Path) -> None:
@@ -208,7 +208,7 @@ def test_record_show_is_redacted_unless_asked(tmp_path: Path) -> None:
     assert "13812345678" not in shown.stdout
     raw = run("record", "show", "--show-personal-data", "--json", str(path))
     assert "13812345678" in raw.stdout
-    assert len(records) == 6  # one per built-in flow: five telecom, one securities
+    assert len(records) == 7  # one per built-in flow: six telecom, one securities
 
 
 def test_schema_command_matches_the_shipped_schema(tmp_path: Path) -> None:
@@ -228,14 +228,12 @@ def test_a_hold_over_the_limit_becomes_a_callback(tmp_path: Path) -> None:
     child.expect(r"on hold 00:0\d \(limit 0:01\)")
     child.expect("over the limit: this becomes a callback")
     child.sendline("")
-    child.expect("二次回访 · hold.ask_number")
-    child.expect("请您留下电话号码")
-    answer(child, "1")
-    child.expect("回电号码")
-    child.sendline("13912345678")
+    child.expect("二次回访 · 等待过久，约定回电")
+    child.expect("请您先挂机，我查询清楚后今天主动打电话给您")
+    answer(child, "1")  # outbound: the agent calls back the number dialled, none is asked for
     child.expect("disposition: 待查询后回复客户")
     child.expect(pexpect.EOF)
     child.close()
     data = json.loads(record.read_text("utf-8"))
     assert data["follow_ups"][0]["kind"] == "callback"
-    assert data["captures"]["callback_phone"] == "13912345678"
+    assert "callback_phone" not in data["captures"]

@@ -88,7 +88,9 @@ def test_the_hold_limit_is_the_deployments(clock: SteppingClock) -> None:
 def test_can_not_answer_now_is_a_path_of_its_own(clock: SteppingClock) -> None:
     call = Call.start(FLOWS["second_visit"], context_for("second_visit"), clock=clock)
     call.interrupt("answer_later")
-    assert "请您先挂机,我查清楚后马上给您回电话" in call.prompt.lines[0]
+    # no 马上 the follow-up cannot keep: the call back is promised when it is due
+    assert call.prompt.lines[0] == ("这个问题我需要查询清楚后再答复您，请您先挂机，"
+                                    "我会在3个工作日内给您回电话，好吗？")
     call.answer("agrees", {"open_question": "国际漫游怎么收费"})
     record = call.record()
     assert record.disposition.id == "callback_scheduled"
@@ -103,11 +105,13 @@ def test_serious_complaint_is_escalated_with_event_record_and_explanation() -> N
     call = Call.start(FLOWS["first_visit"], context_for("first_visit"), listeners=[events.append])
     call.answer("answered")
     call.answer("confirmed")
-    call.interrupt("dissatisfied")
-    call.answer("serious", {"objection_topic": "服务", "objection_text": "营业厅拒绝办理业务"})
-    assert call.prompt.lines == ("非常抱歉给您带来不便,您反映的问题我会马上向上级汇报,并尽快给您答复。",)
+    call.interrupt("escalate")  # its own interruption: no price explanation first
+    assert call.prompt.lines == ("非常抱歉给您带来不便，您反映的问题我会马上向上级汇报，并尽快给您答复。",)
     assert [e.detail.reason for e in events if e.kind == "escalated"] == ["重大服务质量投诉或紧急情况"]
-    assert call.record().escalations[0].step == "dissatisfied.escalate"
+    assert call.record().escalations[0].step == "escalate.report"
+    call.answer("continue", {"escalation_text": "营业厅拒绝办理业务"})
+    assert call.prompt.step == "introduce"
+    assert call.record().complaints[0].text == "营业厅拒绝办理业务"
 
 
 # -- deadlines on the official calendar ---------------------------------------------------
@@ -135,7 +139,8 @@ def test_a_complaint_over_spring_festival_is_due_after_it() -> None:
     clock = SteppingClock(datetime(2026, 2, 12, 16, 0, tzinfo=CHINA), timedelta(seconds=10))
     call = Call.start(FLOWS["second_visit"], context_for("second_visit"), clock=clock)
     call.interrupt("dissatisfied")
-    call.answer("accepts", {"objection_topic": "话费", "objection_text": "套餐太贵"})
+    call.answer("explain", {"objection_topic": "话费", "objection_text": "套餐太贵"})
+    call.answer("accepts")
     (complaint,) = call.record().complaints
     assert complaint.reply_due == date(2026, 2, 24) and not complaint.estimated
     assert ("reply_complaint", date(2026, 2, 24)) in [(f.kind, f.due) for f in
@@ -146,21 +151,24 @@ def test_due_dates_use_china_time_not_utc() -> None:
     # 2026-11-23 17:00 UTC is already Tuesday 24th in Beijing
     clock = SteppingClock(datetime.fromisoformat("2026-11-23T17:00:00+00:00"), timedelta(seconds=1))
     call = Call.start(FLOWS["first_visit"], context_for("first_visit"), clock=clock)
-    for answer in ("answered", "confirmed", "agrees"):
-        call.answer(answer)
-    assert call.record().follow_ups[0].due == date(2026, 12, 9)  # 24th + 15 days
+    call.answer("answered")
+    call.answer("confirmed")
+    call.interrupt("answer_later")
+    call.answer("agrees", {"open_question": "国际漫游怎么收费"})
+    assert call.record().follow_ups[0].due == date(2026, 11, 27)  # Tue 24th + 3 working days
 
 
 # -- objection handling (seed 004, 第五节) ----------------------------------------------------
 
 def test_dissatisfaction_follows_listen_empathise_clarify_present_close() -> None:
     flow = FLOWS["second_visit"]
-    explain = [note.source[:2] for note in flow.steps["dissatisfied.explain"].notes]
-    close = [note.source[:2] for note in flow.steps["dissatisfied.thanks"].notes]
-    assert explain + close == ["倾听", "同理", "澄清", "陈述", "结束"]
-    lines = flow.render_step("dissatisfied.explain", Call.start(
-        flow, context_for("second_visit")).context)
-    assert lines[0] == "请您不要着急,我会马上为您解释(或查询);"
+    notes = [note.source[:2] for step in ("calm", "explain", "thanks")
+             for note in flow.steps[f"dissatisfied.{step}"].notes]
+    assert [n for n in notes if n != "重大"] == ["倾听", "同理", "澄清", "陈述", "结束"]
+    context = Call.start(flow, context_for("second_visit")).context
+    assert flow.render_step("dissatisfied.calm", context) == ("请您不要着急，我会马上为您解释（或查询）；",)
+    # a serious complaint is escalated from the first step, before the price explanation
+    assert flow.steps["dissatisfied.calm"].answers["serious"].target == "escalate.report"
 
 
 # -- privacy ---------------------------------------------------------------------------------

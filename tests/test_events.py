@@ -36,7 +36,7 @@ def test_started_comes_first_with_the_flow(flows: dict[str, Flow]) -> None:
     Call.start(flows["first_visit"], context_for("first_visit"), ids=sequential_ids(),
                clock=SteppingClock(START), listeners=[events.append])
     started, entered = events
-    assert started.kind == "started" and started.detail == {"flow": "first_visit", "version": 1}
+    assert started.kind == "started" and started.detail == {"flow": "first_visit", "version": 2}
     assert (started.call_id, started.seq, started.revision, started.at) == ("call-1", 1, 1, START)
     assert entered.kind == "step_entered" and entered.detail == "prepare" and entered.seq == 2
 
@@ -54,6 +54,7 @@ def test_every_event_of_a_call_is_numbered_and_timed(flows: dict[str, Flow]) -> 
     call = Call.restore(flows["second_visit"], saved, context_for("second_visit"), clock=clock,
                         listeners=[events.append])
     call.answer("serious", {"objection_topic": "服务", "objection_text": "营业员态度差"})
+    call.answer("continue", {"escalation_text": "营业员态度差"})  # escalated, then the complaint
     assert [e.seq for e in events] == list(range(1, len(events) + 1))  # across the restore
     assert clock.readings == call.revision  # the start and each turn: one reading each
     by_revision: dict[int, set[datetime]] = {}

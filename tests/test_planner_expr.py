@@ -20,7 +20,8 @@ KINDS = {"customer.name": "text", "customer.title": "choice", "customer.is_holde
          "billing.last_month": "money", "billing.this_month": "money",
          "billing.idle_since_month": "month", "billing.suspended_since_month": "month",
          "row.opened_on": "date"}
-NAMES = Names(KINDS, {"drop_share": 0.5, "limit": 3}, TODAY)
+SHARED = {"deployment.min_drop_amount": Decimal("5"), "deployment.min_drop_percent": Decimal("10")}
+NAMES = Names(KINDS, {"drop_share": 0.5, "limit": 3}, TODAY, SHARED)  # shared: one value for all
 JINJA = ImmutableSandboxedEnvironment()
 
 EXPRESSIONS = [
@@ -54,7 +55,7 @@ row_strategy = st.fixed_dictionaries({
 def _jinja(source: str, row: dict[str, Any]) -> bool:
     """Jinja2's verdict; an error (None < 5) counts as false, as the planner documents."""
     parts: dict[str, dict[str, Any]] = {}
-    for path, value in row.items():
+    for path, value in (row | SHARED).items():
         part, name = path.split(".")
         parts.setdefault(part, {})[name] = value
     try:

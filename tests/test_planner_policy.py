@@ -81,8 +81,8 @@ def test_a_flow_whose_applies_when_cannot_be_planned_is_refused_at_the_rule(tmp_
     source = Path("src/callscript/libraries/telecom/spending_drop.yaml").read_text(encoding="utf-8")
     flow_file = tmp_path / "picky.yaml"
     flow_file.write_text(source.replace("id: spending_drop", "id: picky").replace(
-        "applies_when: billing.this_month < billing.last_month",
-        "applies_when: billing.this_month < billing.last_month | abs"), encoding="utf-8")
+        "billing.this_month < billing.last_month\n",
+        "billing.this_month < billing.last_month | abs\n", 1), encoding="utf-8")
     library = load_libraries([], [flow_file])[0]
     text = TEXT.replace("    flow: spending_drop", "    flow: picky")
     with pytest.raises(PolicyError) as caught:

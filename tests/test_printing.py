@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -35,7 +36,8 @@ def tool(name: str) -> str:
 
 
 def squeeze(text: str) -> str:
-    return re.sub(r"\s+", "", text)
+    """Without white space, after NFKC (the agent's full-width ，？ match the seed's ,?)."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +87,7 @@ def test_html_in_chromium_shows_the_script(tmp_path: Path) -> None:
     chromium("--window-size=1000,1400", f"--screenshot={shot}", page.as_uri())
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 50_000
     dom = chromium("--dump-dom", page.as_uri()).stdout
-    assert "您好,您是***先生(或女士)吗?" in dom
+    assert "您好，您是***先生（或女士）吗？" in dom
     assert "§1" in dom and 'href="#first_visit-s' in dom
 
 
@@ -109,9 +111,9 @@ def test_html_is_self_contained() -> None:
 
 def test_generic_script_prints_the_seed_placeholders_and_both_variants() -> None:
     text = to_markdown([build_script(FLOWS["zero_usage"])])
-    assert "您的手机从XX月没有使用" in text and "或: 我想了解一下,您的手机从XX月欠费停机了" in text
+    assert "您的手机从XX月没有使用" in text and "或: 我想了解一下，您的手机从XX月欠费停机了" in text
     first = to_markdown([build_script(FLOWS["first_visit"])])
-    assert "> **客户经理:** 您好,您是***先生(或女士)吗?" in first
+    assert "> **客户经理:** 您好，您是***先生（或女士）吗？" in first
     assert "电话是XXXXXXX" in first
     assert re.search(r"- 可以 → §\d+", first)
     assert first.count("**随时可能出现的情况**") == 1  # interruptions listed once per flow
@@ -120,11 +122,11 @@ def test_generic_script_prints_the_seed_placeholders_and_both_variants() -> None
 
 def test_call_sheet_fills_in_the_customer_and_masks_personal_data() -> None:
     sheet = to_markdown([build_script(FLOWS["first_visit"], CUSTOMER)], diagrams=False)
-    assert "通话单: 王先生" in sheet and "您好,您是王先生吗?" in sheet
-    assert "您是138****5678号客户吗?" in sheet and "13812345678" not in sheet
+    assert "通话单: 王先生" in sheet and "您好，您是王先生吗？" in sheet
+    assert "您是138****5678号客户吗？" in sheet and "13812345678" not in sheet
     assert "电话是10010" in sheet
     shown = to_markdown([build_script(FLOWS["first_visit"], CUSTOMER, show_personal_data=True)])
-    assert "您是13812345678号客户吗?" in shown
+    assert "您是13812345678号客户吗？" in shown
 
 
 def test_svg_parses_and_names_every_step() -> None:
@@ -165,7 +167,7 @@ def test_pdf_without_weasyprint_says_how_to_get_it(monkeypatch: pytest.MonkeyPat
 
 def test_cli_print_and_diagram_formats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["print", "second_visit", "--no-diagram"]) == 0
-    assert capsys.readouterr().out.startswith("# 二次回访 (second_visit, v1)")
+    assert capsys.readouterr().out.startswith("# 二次回访 (second_visit, v2)")
     assert main(["print", "--format", "pdf", "second_visit"]) == 2
     assert "give -o FILE.pdf" in capsys.readouterr().err
     assert main(["diagram", "second_visit", "--format", "mermaid"]) == 0

@@ -94,4 +94,4 @@ def test_any_customer_name_renders_literally(name: str) -> None:
     context["customer"] = context["customer"] | {"name": name}
     call = Call.start(FLOWS["second_visit"], context)
     assert call.prompt.lines[0] == (
-        f"{name}先生您好,我是联通公司客户服务人员,前一段时间和您通过电话,请问您最近使用情况怎么样?")
+        f"{name}先生您好，我是联通公司客户服务人员，前一段时间和您通过电话，请问您最近使用情况怎么样？")

@@ -13,7 +13,7 @@ def full_first_visit(flows: dict[str, Flow], clock: SteppingClock) -> CallRecord
     call = Call.start(flows["first_visit"], context_for("first_visit"), clock=clock,
                       ids=sequential_ids())
     for answer, captures in [
-        ("answered", {}), ("name_mismatch", {}), ("confirmed", {}), ("agrees", {}),
+        ("answered_by_phone", {}), ("confirmed", {}), ("agrees", {}),
         ("feedback", {"feedback": "地下室没信号"}), ("no_questions", {}),
         ("gives", {"address": "杭州市西湖区文三路100号", "home_phone": "0571-87650000"}),
         ("declines", {}), ("gives", {"birthday": "1985-06-01"}), ("next", {}),
@@ -28,13 +28,12 @@ def test_record_holds_path_captures_and_follow_ups(flows: dict[str, Flow],
     record = full_first_visit(flows, clock)
     assert record.call_id == "call-1" and record.agent_id == "A1" and record.customer_ref == "C-1"
     assert record.disposition.id == "completed" and record.waited_for_customer_hangup
-    assert [e.step for e in record.path][:4] == [
-        "prepare", "identity.confirm_name", "identity.confirm_phone", "introduce"]
-    assert record.path[2].lines == ["您是13812345678号客户吗?"]
-    assert record.path[2].answer == "confirmed"
+    assert [e.step for e in record.path][:3] == ["prepare", "identity.confirm_phone", "introduce"]
+    assert record.path[1].lines == ["您是13812345678号客户吗？"]
+    assert record.path[1].answer == "confirmed"
     assert record.captures["birthday"] == "1985-06-01"
     assert [(f.kind, f.due) for f in record.follow_ups] == [
-        ("new_customer", date(2026, 12, 8)), ("second_visit", date(2027, 2, 20))]
+        ("second_visit", date(2027, 2, 20)), ("new_customer", date(2026, 12, 8))]
     assert record.ended_at is not None and record.ended_at > record.started_at
 
 
@@ -79,10 +78,12 @@ def test_reprs_of_prompts_and_path_entries_hide_personal_data(flows: dict[str, F
     call = Call.start(flows["first_visit"], context_for("first_visit"))
     call.answer("answered")
     prompt = call.answer("name_mismatch")
-    assert prompt.lines == ("您是13812345678号客户吗?",)  # the agent must see it
+    assert prompt.lines == ("您是13812345678号客户吗？",)  # the agent must see it
     assert "13812345678" not in repr(prompt) and "138****5678" in repr(prompt)
     call.answer("confirmed")
-    for answer, captures in [("agrees", {}), ("all_fine", {}), ("no_questions", {}),
+    for answer, captures in [("agrees", {}), ("declines", {}),
+                             ("not_now", {"user_identity_note": "户主的儿子"}),
+                             ("all_fine", {}), ("no_questions", {}),
                              ("gives", {"address": "杭州市文三路100号"})]:
         call.answer(answer, captures)
     entries = call.record().path

@@ -41,10 +41,13 @@ def to_introduce(call: Call) -> Call:
 def test_prompt_shows_lines_notes_answers_and_interruptions(flows: dict[str, Flow]) -> None:
     call = start(flows)
     prompt = call.answer("answered")
-    assert prompt.step == "identity.confirm_name"
-    assert prompt.lines == ("您好,您是王先生吗?",)
-    assert prompt.notes == ("也可核实客户手机号码",)
-    assert [a.id for a in prompt.answers] == ["confirmed", "name_mismatch", "wrong_number"]
+    assert prompt.step == "confirm_name"
+    assert prompt.lines == ("您好，您是王先生吗？",)
+    assert prompt.notes == ("也可核实客户手机号码（您是***********号客户吗？）",)
+    assert [a.id for a in prompt.answers] == ["confirmed", "name_mismatch", "not_available",
+                                              "wrong_number", "hung_up"]
+    assert prompt.interruptions == ()  # nothing is raised before the agent has introduced
+    prompt = call.answer("confirmed")
     assert {"busy", "not_holder", "hold", "hung_up"} <= {i.id for i in prompt.interruptions}
     assert not prompt.terminal and prompt.disposition is None
 
@@ -83,7 +86,7 @@ def test_interruption_returns_to_the_step_left(flows: dict[str, Flow]) -> None:
     assert call.prompt.step == "handset.suggest_check"
     call.answer("will_check", {"handset_problem": "经常死机"})
     assert call.prompt.step == "introduce"
-    assert call.prompt.lines[0].startswith("我是联通公司客户服务人员")
+    assert call.prompt.lines == ("请问能占用您几分钟时间吗？",)  # its short re-ask
     path = call.record().path
     assert path[-3].step == "introduce" and path[-3].interruption == "handset"
 
@@ -102,7 +105,7 @@ def test_interruption_can_end_the_call(flows: dict[str, Flow]) -> None:
     call.interrupt("busy")
     call.answer("refuses")
     assert call.ended and call.record().disposition.id == "refused"
-    assert call.prompt.lines == ("打扰您了!", "再见")
+    assert call.prompt.lines == ("我们的服务一定会给您带来很多方便，打扰您了，再见",)
     with pytest.raises(CallEnded):
         call.answer("agrees")
     with pytest.raises(CallEnded):
@@ -134,9 +137,9 @@ def test_hold_over_three_minutes_becomes_a_callback(flows: dict[str, Flow],
     assert caught.value.allowed == ("too_long",)
     assert call.snapshot() == before
     prompt = call.resume()
-    assert prompt.step == "hold.ask_number"
-    assert "请您留下电话号码" in prompt.lines[0]
-    call.answer("gives", {"callback_phone": "13912345678"})
+    assert prompt.step == "hold.call_back"
+    assert prompt.lines == ("让您久等了，请您先挂机，我查询清楚后今天主动打电话给您，好吗？",)
+    call.answer("agrees")  # the agent calls back the number dialled: none is asked for
     record = call.record()
     assert record.disposition.id == "callback_scheduled"
     assert [f.kind for f in record.follow_ups] == ["callback"]
@@ -155,11 +158,13 @@ def test_events_reach_subscribers_and_mask_personal_data(flows: dict[str, Flow])
     call.interrupt("not_holder")
     call.answer("gives", {"user_name": "王小明", "user_phone": "13700001234",
                           "relation_to_holder": "儿子"})
+    call.answer("not_now", {"user_identity_note": "户主的儿子"})
     call.interrupt("dissatisfied")
     call.answer("serious", {"objection_topic": "服务", "objection_text": "营业员态度差"})
+    call.answer("continue", {"escalation_text": "营业员态度差"})  # escalated, then the complaint
     kinds = [e.kind for e in events]
     assert kinds[:2] == ["started", "step_entered"]  # the start step is entered too
-    assert kinds.count("step_entered") == 5 and "escalated" in kinds and "complaint" in kinds
+    assert kinds.count("step_entered") == 7 and "escalated" in kinds and "complaint" in kinds
     phone_event = next(e for e in events if e.kind == "captured" and e.detail[0] == "user_phone")
     assert phone_event.sensitive and "13700001234" not in repr(phone_event)
     assert phone_event.detail == ("user_phone", "13700001234")  # the host still gets the value

@@ -40,9 +40,9 @@ def test_demo_runs_one_call_per_flow() -> None:
     text = out.getvalue()
     for sample in SAMPLES:
         assert f"({sample.flow})" in text
-    assert "客户经理: 您好,您是王先生吗?" in text
+    assert "客户经理: 您好，您是王先生吗？" in text
     assert "客户:     是" in text
-    assert "看到您上月话费是128.50元,本月话费是36.00元" in text
+    assert "看到您上月话费是128.50元，本月话费是36.00元" in text
     assert "您的手机从9月欠费停机了" in text
     assert "客户经理: 我是招商证券客户经理，我们向您推荐银证通！" in text  # the securities library
     assert "13812345678" not in text and "文三路100号" not in text  # the record is redacted
@@ -54,7 +54,8 @@ def test_demo_json_is_the_records() -> None:
     records = json.loads(out.getvalue())
     assert [r["flow_id"] for r in records] == [s.flow for s in SAMPLES]
     assert [r["disposition"]["id"] for r in records] == [
-        "completed", "completed", "completed", "rescheduled", "completed", "interested"]
+        "completed", "completed", "completed", "rescheduled", "completed", "interested",
+        "completed"]
 
 
 def test_cli_check_reports_problems_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
@@ -62,4 +63,4 @@ def test_cli_check_reports_problems_on_stderr(capsys: pytest.CaptureFixture[str]
     assert main(["check", broken]) == 1
     assert capsys.readouterr().err == f"{broken}:9: steps.a.answers[1].to: unknown target 'nowhere'\n"
     assert main(["check", "--calls", "0", str(ROOT / "tests" / "fixtures" / "good" / "mini.yaml")]) == 0
-    assert capsys.readouterr().out == "ok: mini v2 (10 steps)\n"
+    assert capsys.readouterr().out == "ok: mini v2 (9 steps)\n"

@@ -57,8 +57,9 @@ CORRECTIONS = {
 # Lines that are not in seed 004's passage, and where they come from
 ADDITIONS = {
     "再见！": "seed 000's phone etiquette: every call ends with a goodbye",
-    "再见": "seed 001 四、4, in call_again",
-    "打扰您了！": "seed 001 四、4, in call_again",
+    "请问您什么时间有空，再与您联系，": "seed 001 四、4 (its first half), in call_again",
+    "我们改日再联系，或明天，您认为可以吗？": "seed 001 四、4, in call_again",
+    "我们的服务一定会给您带来很多方便，打扰您了，再见": "seed 001 四、4 (its goodbye), in call_again",
 }
 
 
@@ -460,8 +461,8 @@ def test_the_python_example_of_the_libraries_page_runs(capsys: pytest.CaptureFix
 def test_both_libraries_load_together(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["flows", "-L", "telecom", "-L", "securities", "--json"]) == 0
     ids = [f["id"] for f in json.loads(capsys.readouterr().out)]
-    assert ids == ["first_visit", "marketing", "network_complaint", "second_visit",
-                   "spending_drop", "zero_usage"]
+    assert ids == ["first_visit", "marketing", "network_complaint", "network_test_result",
+                   "second_visit", "spending_drop", "zero_usage"]
     assert main(["schema", "context", "-L", "securities"]) == 0
     schema = json.loads(capsys.readouterr().out)
     assert set(schema["properties"]) == {"prospect", "product", "agent", "firm"}

@@ -1,23 +1,36 @@
 """Every agent line of the seed script is said, word for word, by some built-in step.
 
 The seed (tests/fixtures/seed_001_lines_305_397.txt, a verbatim copy of seed 001
-lines 305-397) was extracted from a PDF: its lines break mid-sentence and once
-carry a stray item number. We compare with white space removed, and for each
-line name the exact seed text it reproduces, so the list itself is checked
-against the seed.
+lines 305-397) was extracted from a PDF: its lines break mid-sentence, once
+carry a stray item number, and use half-width punctuation where the agent's
+lines use the full-width forms (，？！（）：；). We compare after NFKC normalisation
+(which maps the full-width forms to the half-width ones and nothing else that
+these texts hold) with white space removed, and for each line name the exact
+seed text it reproduces, so the list itself is checked against the seed. A seed
+line may be said over two steps (the busy line: the time first, the goodbye at
+the end); each part is listed with the whole line it comes from.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import pytest
 
 from callscript import Flow, builtin_flows
+from callscript.compiled import template_variables
 
 from .conftest import FIXTURES
 
-SEED = re.sub(r"\s+", "", (FIXTURES / "seed_001_lines_305_397.txt").read_text(encoding="utf-8"))
+
+def normal(text: str) -> str:
+    """NFKC, without white space: full-width ，？ compare equal to the seed's ,?"""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+
+HALF_WIDTH = ",?!():;"
+SEED = normal((FIXTURES / "seed_001_lines_305_397.txt").read_text(encoding="utf-8"))
 
 # (the line as a step says it, the seed text it reproduces when that differs)
 SEED_LINES: list[tuple[str, str | None]] = [
@@ -30,7 +43,10 @@ SEED_LINES: list[tuple[str, str | None]] = [
     ("***先生(或女士)您好,我是联通公司客户服务人员,前一段时间我们通过电话,从系统中,看到您上月话费是***元,"
      "本月话费是***元,我们很想了解一下您话费下降的原因。是由于我们的服务有您不满意的地方吗?"
      "我们十分希望您能向我们提出宝贵意见。", None),
-    ("请问您什么时间有空,再与您联系,我们的服务一定会给您带来很多方便,打扰您了,再见", None),
+    ("请问您什么时间有空,再与您联系,",
+     "请问您什么时间有空,再与您联系,我们的服务一定会给您带来很多方便,打扰您了,再见"),
+    ("我们的服务一定会给您带来很多方便,打扰您了,再见",
+     "请问您什么时间有空,再与您联系,我们的服务一定会给您带来很多方便,打扰您了,再见"),
     ("我们改日再联系,或明天,您认为可以吗?", None),
     ("您好,我是联通公司客户服务人员,请您放心,我们之间的通话是免费的,可否占用您几分钟的时间吗?", None),
     ("我想了解一下,您的手机从XX月没有使用,您能否告诉我其中的原因呢?或许我会为您解决一些问题。",
@@ -52,18 +68,30 @@ SEED_LINES: list[tuple[str, str | None]] = [
      "我们会给您送过去,使您及早地使用VIP卡,享受到贵宾的待遇", None),
     ("您如果想确定是否是手机的问题,我建议您先到**手机售后维修中心进行检测,如没有问题,您也可放心使用了", None),
     ("很抱歉,给您带来这么大的不便,但请您相信,我将全力帮助您解决这个问题,给您一个满意的答复!", None),
-    ("请您不要着急,我会马上为您解释(或查询);我公司出台不同政策是根据不同的客户需求而定,我会根据您的实际情况"
+    ("请您不要着急,我会马上为您解释(或查询);",
+     "请您不要着急,我会马上为您解释(或查询);我公司出台不同政策是根据不同的客户需求而定,我会根据您的实际情况"
      "向您介绍您的资费,使用情况,与同行业相比,国家比较支持联通,允许比其他移动行业的资费底10%,"
-     "所以选择我公司,一定会得到实惠的", None),
+     "所以选择我公司,一定会得到实惠的"),
+    ("我公司出台不同政策是根据不同的客户需求而定,我会根据您的实际情况"
+     "向您介绍您的资费,使用情况,与同行业相比,国家比较支持联通,允许比其他移动行业的资费底10%,"
+     "所以选择我公司,一定会得到实惠的",
+     "请您不要着急,我会马上为您解释(或查询);我公司出台不同政策是根据不同的客户需求而定,我会根据您的实际情况"
+     "向您介绍您的资费,使用情况,与同行业相比,国家比较支持联通,允许比其他移动行业的资费底10%,"
+     "所以选择我公司,一定会得到实惠的"),
     ("建议您到营业厅打印详细话单,进一步查询,如仍有疑问,可随时与我联系", None),
     ("感谢您对我们提出的批评与建议,我们会在较短的时间内进行改善,请您随时监督", None),
-    ("您能将出现无网络的具体的地点或范围说一下好吗?我将把您所说的这些情况向我公司运维部的人员反映,"
-     "对网络进行测试", None),
+    ("您能将出现无网络的具体的地点或范围说一下好吗?",
+     "您能将出现无网络的具体的地点或范围说一下好吗?我将把您所说的这些情况向我公司运维部的人员反映,"
+     "对网络进行测试"),
+    ("我将把您所说的这些情况向我公司运维部的人员反映,对网络进行测试",
+     "您能将出现无网络的具体的地点或范围说一下好吗?我将把您所说的这些情况向我公司运维部的人员反映,"
+     "对网络进行测试"),
     ("请您谅解,由于网络原因影响您正常工作与生活,我们确实比您还着急,因为网络建设是需要不断的优化,"
      "通过客户的反映,不断改善,我们将尽力在较短的时间内,解决此问题,我们会及时与您联系", None),
     ("非常感谢您对我工作的支持,如果您有联通业务方面的问题,可随时拨打客户经理服务热线,电话是XXXXXXX,"
      "我将会为您提供竭诚的服务。打扰您了!", None),
     ("再见", None),
+    ("打扰您了!", None),  # phone norm 18
     ("请您稍等一下", None),  # phone norm 4
 ]
 
@@ -80,7 +108,7 @@ def rendered_steps() -> list[str]:
                                                      if p != "billing.idle_since_month"])
         for step_id in flow.steps:
             for context in (idle, suspended):
-                said.append("".join(flow.render_step(step_id, context)))
+                said.append(normal("".join(flow.render_step(step_id, context))))
     return said
 
 
@@ -89,16 +117,16 @@ SAID = rendered_steps()
 
 @pytest.mark.parametrize(("line", "seed_form"), SEED_LINES, ids=[s[0][:12] for s in SEED_LINES])
 def test_seed_line_is_said_word_for_word(line: str, seed_form: str | None) -> None:
-    assert re.sub(r"\s+", "", seed_form or line) in SEED, "the test's line is not the seed's"
-    assert any(line in said for said in SAID), f"no step says: {line}"
+    assert normal(seed_form or line) in SEED, "the test's line is not the seed's"
+    assert any(normal(line) in said for said in SAID), f"no step says: {line}"
 
 
 def test_every_dash_line_of_the_seed_script_is_listed() -> None:
     # section 四 (lines 348-397 of the seed): every —— line starts with a listed line
     text = (FIXTURES / "seed_001_lines_305_397.txt").read_text(encoding="utf-8")
-    script = re.sub(r"\s+", "", text[text.index("四、电话回访服务用语"):])
+    script = normal(text[text.index("四、电话回访服务用语"):])
     instructions = ("是", "可以", "好的", "认真听客户反映", "解答客户提问")
-    listed = [re.sub(r"\s+", "", line) for line, _ in SEED_LINES]
+    listed = [normal(line) for line, _ in SEED_LINES]
     # conditions in front of a line are agent notes: (测试后确属网络问题,…) and 如确实属于…(…)
     conditions = re.compile(r"^(如确实属于我公司手机问题)?\([^)]*\)")
     for piece in script.split("——")[1:]:
@@ -107,3 +135,45 @@ def test_every_dash_line_of_the_seed_script_is_listed() -> None:
         piece = conditions.sub("", piece)
         head = re.split(r"\(\d", piece)[0][:8]  # stop at a stray item number such as (5)
         assert any(head in line for line in listed), f"seed line not listed: {piece[:30]}"
+
+
+def test_every_view_uses_full_width_punctuation() -> None:
+    # lines, re-asks, notes, titles, answer and interruption labels, dispositions
+    flows: dict[str, Flow] = builtin_flows()
+    for flow in flows.values():
+        labels = [i.label for i in flow.interruption_options]
+        labels += [d.label for d in flow.dispositions.values()]
+        assert not [x for x in labels if set(HALF_WIDTH) & set(x)], flow.id
+        context = flow.schema.placeholder_context()
+        variables = template_variables(context, {})
+        for step in flow.steps.values():
+            texts = [*step.render(variables), *step.render_notes(variables),
+                     *(line.render(variables) for line in step.return_lines),
+                     step.title, *(o.label for o in step.options)]
+            for text in texts:
+                half = sorted(set(HALF_WIDTH) & set(text))
+                assert not half, f"{flow.id} {step.id}: half-width {half} in {text}"
+            assert all("自已" not in text for text in texts), f"{step.id}: 自已 (自己)"
+
+
+def test_seed_lines_are_said_once_on_every_path() -> None:
+    # the path cover of each flow: no listed seed line said by two steps of one call
+    from callscript.testing.paths import path_cover, replay_case
+    from callscript.testing.samples import sample_context
+
+    repeatable = {normal("再见"), normal("打扰您了!"), normal("请问能占用您几分钟时间吗?")}
+    for flow in builtin_flows().values():
+        import random
+
+        cover = path_cover(flow, sample_context(flow, random.Random(0), fuzz=False), seed=0)
+        for moves in cover.paths:
+            call = replay_case(flow, cover.context, moves)
+            first: dict[str, list[str]] = {}  # a step come back to re-asks: count it once
+            for entry in call.record().path:
+                first.setdefault(entry.step, entry.lines)
+            said = [normal(line) for lines in first.values() for line in lines]
+            for line, _ in SEED_LINES:
+                key = normal(line)
+                if key in repeatable:
+                    continue
+                assert sum(key in s for s in said) <= 1, f"{flow.id}: said twice: {line}"

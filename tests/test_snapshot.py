@@ -31,7 +31,10 @@ def test_restore_continues_where_the_call_was(flows: dict[str, Flow]) -> None:
 
 def test_restoring_does_not_rerun_entry_effects(flows: dict[str, Flow]) -> None:
     call = mid_call(flows)
-    call.answer("has_card")  # back at listen, whose entry scheduled the new-customer follow-up
+    call.answer("has_card")
+    call.interrupt("network")
+    call.answer("gives_place", {"no_signal_place": "地下车库"})
+    assert call.prompt.step == "network.forward"  # whose entry scheduled the network test
     assert len(call.record().follow_ups) == 1
     again = Call.restore(flows["first_visit"], call.snapshot(), context_for("first_visit"))
     assert again.record().follow_ups == call.record().follow_ups
@@ -46,7 +49,7 @@ def test_snapshot_of_another_flow_is_refused(flows: dict[str, Flow]) -> None:
 def test_snapshot_of_another_version_is_refused_without_a_migration(
         flows: dict[str, Flow]) -> None:
     saved = mid_call(flows).snapshot() | {"version": 7}
-    with pytest.raises(SnapshotError, match="v7, the flow is v1, and the flow declares no "
+    with pytest.raises(SnapshotError, match="v7, the flow is v2, and the flow declares no "
                                             "migration from v7"):
         Call.restore(flows["first_visit"], saved, context_for("first_visit"))
 

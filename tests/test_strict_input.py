@@ -54,7 +54,7 @@ def at(flows: dict[str, Flow], where: str) -> tuple[Call, str]:
     if where == "objection_topic":
         call = first_visit(flows, [("answered", {}), ("confirmed", {})])
         call.interrupt("dissatisfied")
-        return call, "doubts_bill"
+        return call, "explain"
     if where in ("address", "home_phone"):
         return first_visit(flows, BIRTHDAY_STEP[:5]), "gives"
     if where == "score":

@@ -118,9 +118,10 @@ def test_a_new_call_has_revision_1_and_every_turn_adds_one(flows: dict[str, Flow
     call = Call.start(flows["first_visit"], context_for("first_visit"), clock=fixed_clock())
     assert call.revision == 1 and call.prompt.revision == 1
     assert call.answer("answered").revision == 2
+    assert call.answer("confirmed").revision == 3
     call.interrupt("hold")
-    assert call.revision == 3 and call.snapshot()["revision"] == 3
-    assert call.resume().revision == 4
+    assert call.revision == 4 and call.snapshot()["revision"] == 4
+    assert call.resume().revision == 5
 
 
 def test_a_stale_revision_changes_nothing(flows: dict[str, Flow]) -> None:
@@ -189,14 +190,15 @@ def test_a_turn_id_with_other_input_is_refused(flows: dict[str, Flow]) -> None:
 
 def test_only_the_last_16_turn_ids_are_kept(flows: dict[str, Flow]) -> None:
     call = to_introduce(flows)
-    for n in range(5):  # 4 turns each: 20 turns with ids
+    for n in range(5):  # 5 turns each: 25 turns with ids
         call.interrupt("dissatisfied", turn_id=f"i{n}")
-        call.answer("doubts_bill", {"objection_topic": "话费", "objection_text": "多扣了钱"},
-                    turn_id=f"a{n}")
+        call.answer("explain", {"objection_topic": "话费", "objection_text": "多扣了钱"},
+                    turn_id=f"e{n}")
+        call.answer("doubts_bill", turn_id=f"a{n}")
         call.answer("agrees", turn_id=f"b{n}")
         call.answer("continue", turn_id=f"c{n}")
     kept = [t["id"] for t in call.snapshot()["turns"]]
-    assert len(kept) == 16 and kept[0] == "i1" and kept[-1] == "c4"
+    assert len(kept) == 16 and kept[0] == "c1" and kept[-1] == "c4"
     after = call.snapshot_json()
     call.interrupt("dissatisfied", turn_id="i0")  # forgotten: a new turn
     assert call.snapshot_json() != after
@@ -230,10 +232,11 @@ def test_resume_after_the_limit_becomes_a_callback(flows: dict[str, Flow]) -> No
     clock = fixed_clock()
     call = Call.start(flows["first_visit"], context_for("first_visit"), clock=clock)
     call.answer("answered")
+    call.answer("confirmed")
     call.hold()
     clock.advance(timedelta(seconds=171))  # the reading the turn takes is 181 s after
     assert call.time_up()
-    assert call.resume().step == "hold.ask_number"
+    assert call.resume().step == "hold.call_back"
 
 
 def test_restoring_announces_nothing(flows: dict[str, Flow]) -> None:

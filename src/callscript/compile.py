@@ -223,7 +223,7 @@ class _Compiler:
                                  f"dispositions.yaml; declared: {known}")
 
     def check_effects(self, unit: _Unit, step_id: str, step: StepSpec,
-                      captures: Mapping[str, CaptureSpec]) -> None:
+                      captures: Mapping[str, CaptureSpec], declared: set[str]) -> None:
         self.check_disposition(unit, ("steps", step_id, "disposition"), step.disposition)
         located: list[tuple[Loc, EffectSpec]] = [
             (("steps", step_id, "effects", i), e) for i, e in enumerate(step.effects)]
@@ -232,6 +232,16 @@ class _Compiler:
                         for i, e in enumerate(answer.effects)]
         for loc, effect in located:
             self.check_disposition(unit, (*loc, "disposition"), effect.disposition)
+            source = effect.follow_up.due.from_context if effect.follow_up else None
+            if source is not None and (source not in self.schema.fields
+                                       or self.schema.fields[source].type != "date"):
+                self.fail(unit, (*loc, "follow_up", "due", "from_context"),
+                          f"from_context names {source!r}, which is not a date field of the "
+                          "context")
+            elif source is not None and source not in declared:
+                self.fail(unit, (*loc, "follow_up", "due", "from_context"),
+                          f"from_context reads {source!r}, which the flow's context does not "
+                          "declare (add it to context.optional)")
             if effect.follow_up and effect.follow_up.due.at_capture:
                 name = effect.follow_up.due.at_capture
                 cap = captures.get(name)
@@ -362,7 +372,7 @@ class _Compiler:
         steps: dict[str, CompiledStep] = {}
         for unit in self.units.values():
             for step_id, step in unit.spec.steps.items():
-                self.check_effects(unit, step_id, step, captures)
+                self.check_effects(unit, step_id, step, captures, declared)
                 steps[f"{unit.prefix}{step_id}"] = self.compile_step(
                     unit, step_id, step, declared, capture_names)
         milestones = tuple(

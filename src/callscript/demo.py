@@ -54,9 +54,10 @@ class Sample:
     library: str = "telecom"
 
 
-def _telecom(customer: dict[str, Any], billing: dict[str, Any] | None = None) -> dict[str, Any]:
+def _telecom(customer: dict[str, Any], billing: dict[str, Any] | None = None,
+             network: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"customer": customer, "billing": billing or {}, "agent": AGENT,
-            "deployment": DEPLOYMENT}
+            "deployment": DEPLOYMENT, "network": network or {}}
 
 
 SECURITIES = {  # docs/examples/securities-deployment.yaml
@@ -69,11 +70,12 @@ SECURITIES = {  # docs/examples/securities-deployment.yaml
 
 SAMPLES: tuple[Sample, ...] = (
     Sample("first_visit",
-           _telecom({"name": "王", "title": "先生", "phone": "13812345678", "reference": "C-1001"}), [
+           _telecom({"name": "王", "title": "先生", "phone": "13812345678", "reference": "C-1001",
+                     "opened_on": "2026-11-20"}), [
                answer("answered"), answer("confirmed"), answer("agrees"),
-               answer("feedback", feedback="地下车库信号不好,其他都挺好"),
+               answer("suggestion", feedback="地下车库信号不好,希望改善"),
                interrupt("network"), answer("gives_place", no_signal_place="小区地下车库"),
-               answer("pending"),
+               answer("accepts"),
                hold(40), answer("answered", questions_asked="询问了流量套餐的价格"),
                answer("gives", address="杭州市西湖区文三路100号", home_phone="0571-87650000"),
                answer("declines"), answer("gives", birthday="1985-06-01"), answer("next"),
@@ -82,26 +84,33 @@ SAMPLES: tuple[Sample, ...] = (
     Sample("second_visit", _telecom({"name": "陈", "title": "女士", "reference": "C-1002"}), [
         answer("problems", feedback="上个月的话费比平时多"),
         interrupt("dissatisfied"),
-        answer("doubts_bill", objection_topic="话费", objection_text="上月话费多了20元"),
-        answer("agrees"), answer("continue"),
+        answer("explain", objection_topic="话费", objection_text="上月话费多了20元"),
+        answer("doubts_bill"), answer("agrees"), answer("continue"),
         answer("answered"), answer("not_needed"), answer("next"),
     ]),
     Sample("spending_drop", _telecom({"name": "赵", "title": "先生", "reference": "C-1003"},
                                      {"last_month": "128.50", "this_month": "36.00"}), [
                answer("reason", drop_reason="单位配了新手机,这个号用得少了"),
+               answer("retained", retention_offer="改为每月19元的保号套餐"),
                answer("wants", callback_frequency="半年一次", next_callback="2027-05-23"),
            ]),
-    Sample("zero_usage", _telecom({"reference": "C-1004"}, {"suspended_since_month": 9}), [
-        answer("agrees"),
-        answer("reason", zero_usage_reason="出国工作半年,忘了交费"),
-        answer("retained", retention_offer="办理停机保号,回国后恢复使用"),
-        interrupt("busy"), answer("gives_time", callback_time="2026-11-25T19:00:00+08:00"),
-    ]),
+    Sample("zero_usage",
+           _telecom({"name": "钱", "title": "先生", "phone": "13700002222", "reference": "C-1004"},
+                    {"suspended_since_month": 9}), [
+               answer("answered"), answer("name_mismatch"), answer("confirmed"),
+               answer("agrees"),
+               answer("gives", user_name="钱小军", relation_to_holder="儿子"),
+               answer("not_now", user_identity_note="实际使用人为户主的儿子钱小军"),
+               answer("reason", zero_usage_reason="出国工作半年,忘了交费"),
+               answer("retained", retention_offer="办理停机保号,回国后恢复使用"),
+               interrupt("busy"), answer("no_time"),
+               answer("agrees", callback_time="2026-11-25T19:00:00+08:00"),
+           ]),
     Sample("network_complaint",
            _telecom({"name": "孙", "title": "女士", "phone": "13900001111", "reference": "C-1005"}), [
                answer("answered"), answer("confirmed"), answer("agrees"),
                answer("gives_place", no_signal_place="滨江区江南大道办公楼12层"),
-               answer("cannot_fix_now"), answer("accepts"),
+               answer("accepts"),
            ]),
     Sample("marketing", SECURITIES, [
         answer("answered"), answer("listens"), answer("tells", business_needs="想用手机炒股"),
@@ -116,6 +125,13 @@ SAMPLES: tuple[Sample, ...] = (
         answer("agreed", next_contact_at="2026-11-30T19:00:00+08:00"),
         answer("nothing_more"), answer("will_use"),
     ], library="securities"),
+    Sample("network_test_result",
+           _telecom({"name": "孙", "title": "女士", "phone": "13900001111", "reference": "C-1005"},
+                    network={"reported_place": "滨江区江南大道办公楼12层", "reported_on": "2026-11-18",
+                             "test_result": "不能马上解决"}), [
+               answer("answered"), answer("confirmed"), answer("agrees_not_fixable"),
+               answer("accepts"),
+           ]),
 )
 
 

@@ -41,16 +41,28 @@ def _due(value: Any) -> str | None:
     return value.isoformat() if isinstance(value, date | datetime) else None
 
 
+def _context_date(variables: Mapping[str, Any], path: str) -> date | None:
+    part, name = path.split(".", 1)
+    value = getattr(variables.get(part), name, None)
+    return value if isinstance(value, date) else None
+
+
 def apply_effects(changes: Changes, effects: Iterable[EffectSpec], step: str, now: datetime,
-                  captured: Mapping[str, Any]) -> None:
+                  captured: Mapping[str, Any], variables: Mapping[str, Any]) -> None:
+    """``variables``: the context parts, for a due date counted from a context date."""
     for effect in effects:
         if effect.follow_up is not None:
             rule, estimated = effect.follow_up.due, False
             due: date | datetime | None
+            today = local_date(now)
+            start = today
+            if rule.from_context is not None:  # e.g. 15 days from the account opening
+                start = _context_date(variables, rule.from_context) or today
             if rule.in_days is not None:
-                due = local_date(now) + timedelta(days=rule.in_days)
+                due = max(start + timedelta(days=rule.in_days), today)
             elif rule.in_working_days is not None:
-                due, estimated = add_working_days(local_date(now), rule.in_working_days)
+                due, estimated = add_working_days(start, rule.in_working_days)
+                due = max(due, today)
             else:
                 due = captured.get(rule.at_capture or "")
             item = FollowUpItem(kind=effect.follow_up.kind, due=_due(due), estimated=estimated,

@@ -52,12 +52,19 @@ class DueRule(_Spec):
     in_days: int | None = Field(None, ge=0, le=366)
     in_working_days: int | None = Field(None, ge=0, le=60)
     at_capture: Identifier | None = Field(None, description="A date/datetime capture of this flow")
+    from_context: str | None = Field(
+        None, pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$",
+        description="Count in_days or in_working_days from this context date (e.g. "
+                    "customer.opened_on) instead of the day of the call; today when unset, "
+                    "and never before today")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Self:
         given = [v for v in (self.in_days, self.in_working_days, self.at_capture) if v is not None]
         if len(given) != 1:
             raise ValueError("give exactly one of in_days, in_working_days, at_capture")
+        if self.from_context is not None and self.at_capture is not None:
+            raise ValueError("from_context counts in_days or in_working_days; not at_capture")
         return self
 
 

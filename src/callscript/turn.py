@@ -72,7 +72,7 @@ def begin(flow: Flow, variables: Mapping[str, Any], now: datetime, flow_detail: 
     changes = Changes.of(empty)
     changes.drafts.append(("started", step.id, flow_detail, False))
     changes.drafts.append(("step_entered", step.id, step.id, False))
-    apply_effects(changes, step.effects, step.id, now, empty.captured)
+    apply_effects(changes, step.effects, step.id, now, empty.captured, variables)
     if step.terminal:
         changes.drafts.append(("ended", step.id, outcome_at(flow, step, changes.outcome), False))
     entry = Entry(step=step.id, lines=step.render(with_captured(variables, {})), at=now)
@@ -210,9 +210,9 @@ def _enter(flow: Flow, state: CallState, changes: Changes, dest: str, stack: tup
             with_captured(variables, captured))
     changes.drafts.append(("step_entered", dest, dest, False))
     if entering and step.effects:
-        apply_effects(changes, step.effects, dest, now, captured)
+        apply_effects(changes, step.effects, dest, now, captured, variables)
     if answer_effects:
-        apply_effects(changes, answer_effects, source, now, captured)
+        apply_effects(changes, answer_effects, source, now, captured, variables)
     if step.terminal:
         changes.drafts.append(("ended", dest, outcome_at(flow, step, changes.outcome), False))
     revision = state.revision + 1

@@ -14,8 +14,9 @@ customer could not start the flow either).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import polars as pl
@@ -64,6 +65,7 @@ class Names:
     columns: Mapping[str, str]
     params: Mapping[str, Any]
     today: date
+    constants: Mapping[str, Any] = field(default_factory=dict)  # shared fields: one value for all
 
 
 def compile_expression(source: str, names: Names) -> pl.Expr:
@@ -165,6 +167,9 @@ def _path(node: nodes.Node, names: Names) -> Typed:
             raise Untranslatable(f"unknown parameter {path!r}")
         return _const(names.params[key])
     kind = names.columns.get(path)
+    if kind is None and path in names.constants:  # a deployment's value: the same for every row
+        value = names.constants[path]
+        return _const(float(value) if isinstance(value, Decimal) else value)
     if kind is None:
         raise Untranslatable(f"unknown name {path!r}")
     return Typed(pl.col(path), kind)

@@ -101,7 +101,16 @@ class Planner:
         columns = {spec.to or f"row.{name}": (fields[spec.to].type if spec.to else spec.type or "text")
                    for name, spec in self.policy.customers.columns.items()
                    if spec.to is None or spec.to in fields}  # unknown fields: check_policy says so
-        return Names(columns, self.policy.params, today)
+        return Names(columns, self.policy.params, today, self._shared_values())
+
+    def _shared_values(self) -> dict[str, Any]:
+        """Fields of shared (implicit) parts: the deployment file's value, else the default."""
+        out: dict[str, Any] = {}
+        for path in self.schema.implicit:
+            part, name = path.split(".", 1)
+            given = (self.shared or {}).get(part, {})
+            out[path] = given[name] if name in given else self.schema.fields[path].default
+        return out
 
     def _expression_problems(self, source: SourceMap) -> list[Problem]:
         names = self._names(date(2000, 1, 1))

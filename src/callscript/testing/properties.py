@@ -7,7 +7,13 @@
 - snapshot: snapshot and restore at any step continue exactly as the call would have;
 - milestones: every completed call passes the flow's milestones, in order;
 - goodbye: every call that reached the customer ends with a goodbye (再见) said,
-  and the agent waits for the customer to hang up;
+  and the agent waits for the customer to hang up; no call says goodbye before its
+  last step, or twice;
+- introduced: no step asks for personal data (a sensitive capture) before a step
+  marked ``introduced`` (the agent has said who is calling);
+- identity: a completed call that went through a step marked ``identity_check``
+  later reached a step marked ``identity_confirmed`` (the holder) or
+  ``user_recorded`` (the user who is not the holder); other calls ended;
 - wording: no line said contains a forbidden phrase;
 - coverage: every step, answer, interruption, outcome and {% if %} arm was reached.
 """
@@ -24,10 +30,14 @@ from callscript.record import CallRecord
 from callscript.rules.wording import DEFAULT_FORBIDDEN
 from callscript.runtime import Call
 from callscript.testing.coverage import Coverage
-from callscript.testing.paths import case_clock, path_cover, replay_case
+from callscript.testing.paths import PathCover, case_clock, path_cover, replay_case
 from callscript.testing.walk import Move, apply, random_walk, replay, sample_context
 
 GOODBYE = "再见"
+# step marks the properties read (declared by the flows: `marks:`)
+INTRODUCED = "introduced"
+IDENTITY_CHECK = "identity_check"
+IDENTIFIED = frozenset({"identity_confirmed", "user_recorded"})
 
 
 @dataclass(frozen=True)
@@ -79,9 +89,42 @@ class _Checker:
             elif not final.customer_hangs_up_first:
                 self.fail("goodbye", last, f"{last!r} says goodbye but does not mark "
                                            "customer_hangs_up_first", moves)
+        self.check_goodbye_once([(e.step, e.lines) for e in record.path], moves)
+        visited = [e.step for e in record.path]
+        self.check_introduced(visited, moves)
         if ended.refinable:  # the ordinary end: the whole call was made
-            self.check_milestones([e.step for e in record.path], last, moves)
+            self.check_milestones(visited, last, moves)
+            self.check_identity(visited, last, moves)
         self.check_snapshot(call, moves, rng)
+
+    def check_goodbye_once(self, path: list[tuple[str, list[str]]], moves: list[Move]) -> None:
+        for i, (step, lines) in enumerate(path):
+            count = sum(line.count(GOODBYE) for line in lines)
+            if count and i < len(path) - 1:
+                self.fail("goodbye", step, f"{step!r} says {GOODBYE} before the last step of "
+                                           "the call", moves)
+            elif count > 1:
+                self.fail("goodbye", step, f"{step!r} says {GOODBYE} {count} times", moves)
+
+    def check_introduced(self, visited: list[str], moves: list[Move]) -> None:
+        for step_id in visited:
+            step = self.flow.steps[step_id]
+            if INTRODUCED in step.marks:
+                return
+            if any(c.sensitive for a in step.answers.values() for c in a.captures):
+                self.fail("introduced", step_id, f"{step_id!r} asks for personal data before "
+                                                 f"any step marked {INTRODUCED!r}", moves)
+                return
+
+    def check_identity(self, visited: list[str], last: str, moves: list[Move]) -> None:
+        marks = [self.flow.steps[s].marks for s in visited]
+        start = next((i for i, m in enumerate(marks) if IDENTITY_CHECK in m), None)
+        if start is None:
+            return
+        if not any(IDENTIFIED & set(m) for m in marks[start:]):
+            self.fail("identity", visited[start],
+                      f"a completed call went through {visited[start]!r} without a step marked "
+                      f"{' or '.join(sorted(IDENTIFIED))}", moves)
 
     def check_milestones(self, visited: list[str], last: str, moves: list[Move]) -> None:
         position = 0
@@ -109,6 +152,21 @@ class _Checker:
                                         "the call continues", moves)
 
 
+def _path_covers(flow: Flow, rng: random.Random, seed: int, tries: int = 12) -> list[PathCover]:
+    """Path covers over sampled contexts until every answer a guard hides in one context
+    (the holder known, a test result) is taken in another, or ``tries`` contexts were tried."""
+    first = path_cover(flow, sample_context(flow, rng), seed=seed)
+    covers, missing = [first], set(first.uncoverable)
+    for _ in range(tries):
+        if not missing:
+            break
+        cover = path_cover(flow, sample_context(flow, rng), seed=seed)
+        if missing - set(cover.uncoverable):
+            covers.append(cover)
+            missing &= set(cover.uncoverable)
+    return covers
+
+
 def check_flow(flow: Flow, *, calls: int = 300, seed: int = 0,
                forbidden: Iterable[str] = DEFAULT_FORBIDDEN,
                coverage: bool = True) -> list[Violation]:
@@ -128,14 +186,16 @@ def check_flow(flow: Flow, *, calls: int = 300, seed: int = 0,
                 checker.fail("runs", None, f"a call failed: {type(err).__name__}: {err}")
                 continue
             checker.check_call(call, moves, rng)
-        cover = path_cover(flow, sample_context(flow, rng), seed=seed)
-        for moves in cover.paths:
-            call = replay_case(flow, cover.context, moves)
-            checker.check_call(call, moves, rng)
+        covers = _path_covers(flow, rng, seed)
+        for cover in covers:
+            for moves in cover.paths:
+                call = replay_case(flow, cover.context, moves)
+                checker.check_call(call, moves, rng)
     if coverage:
         seen.percent()
         for item in seen.flows[flow.id].missed:
             checker.found.setdefault(("coverage", item.file, item.line), Violation(
                 "coverage", flow.id, f"{item.kind} {item.key} was never reached in "
-                                     f"{calls + len(cover.paths)} calls", item.file, item.line))
+                                     f"{calls + sum(len(c.paths) for c in covers)} calls",
+                item.file, item.line))
     return sorted(checker.found.values(), key=lambda v: (v.file, v.line or 0, v.prop))
