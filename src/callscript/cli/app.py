@@ -20,6 +20,7 @@ from rich.console import Console
 
 from callscript import __version__
 from callscript.cli.errors import INTERRUPTED, PROBLEMS, USAGE, fail, user_errors
+from callscript.cli.service import register as register_service_commands
 from callscript.cli.sources import flows_from, pick_flow, read_context, read_data, sample_for
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ app = typer.Typer(
 )
 record_app = typer.Typer(no_args_is_help=True, help="Work with call records.")
 app.add_typer(record_app, name="record")
+register_service_commands(app)  # serve, db, users: cli/service.py
 
 FlowFiles = Annotated[list[Path] | None, typer.Option(
     "--flow-file", "-f", help="a flow or sub-dialogue YAML file (repeatable)")]
