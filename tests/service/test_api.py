@@ -45,7 +45,7 @@ def test_a_call_that_ends_has_its_disposition_and_record(env: Env) -> None:
     assert call["disposition"] == call["prompt"]["disposition"] == "no_answer"
     record = env.client.get(f"/v1/calls/{call['id']}/record", headers=env.auth("agent")).json()
     assert record["outcome"] == "no_answer"
-    assert [p["step"] for p in record["path"]][0] == "prepare"
+    assert record["path"][0]["step"] == "prepare"
 
 
 def test_events_are_numbered_without_gaps_per_call(env: Env) -> None:

@@ -213,11 +213,11 @@ def take_turn(svc: Service, user: User, call_id: str, if_match: str | None,
             if key is not None and (done := _replayed(svc, conn, call_id, key, request_digest)):
                 return done
             expected = parse_if_match(if_match)
+            if expected != row.revision:  # first: a stale client must GET the call anew
+                raise _Stale
             if row.status != "live":
                 raise ApiError(409, "Call has ended", f"the call is {row.status}; no more turns",
                                [("id", "is not a live call")])
-            if expected != row.revision:
-                raise _Stale
             call, events, _ = restore(svc, row)
             try:
                 runtime.apply_turn(call, turn)
