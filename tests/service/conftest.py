@@ -161,3 +161,24 @@ def walk_to_end(env: Env, call: Any, answers: list[str],
         assert response.status_code == 200, response.text
         call = response.json()
     return call
+
+
+CALLBACK_PHONE = "13600002222"
+
+
+def call_put_on_hold_too_long(env: Env) -> Any:
+    """A call where the customer waited over 3 minutes and left a number: it ends with a
+    callback follow-up and a sensitive capture."""
+    from datetime import timedelta
+
+    call = walk_to_end(env, env.start(), ["answered", "confirmed"])
+    response = env.turn(call, {"type": "hold"})
+    assert response.status_code == 200, response.text
+    call = response.json()
+    assert call["prompt"]["on_hold"] and call["prompt"]["hold"]["limit_seconds"] == 180
+    env.clock.now += timedelta(minutes=4)
+    response = env.turn(call, {"type": "resume"})
+    assert response.status_code == 200, response.text
+    call = response.json()
+    assert call["prompt"]["step"] == "hold.ask_number"
+    return walk_to_end(env, call, ["gives"], lambda _: {"callback_phone": CALLBACK_PHONE})

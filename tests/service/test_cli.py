@@ -1,0 +1,85 @@
+"""The service's commands: users, db upgrade, rotate-key, and serve's refusals."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from callscript.cli import main
+from callscript.service.app import create_app
+from callscript.service.library import Library
+from callscript.service.state import Service
+from callscript.store.crypto import KEY_VARIABLE, Cipher, DataKeyError, new_key
+from callscript.store.db import make_engine
+from tests.service.conftest import CUSTOMER
+
+
+def _token(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    assert main(["users", "add", *args]) == 0
+    return capsys.readouterr().out.splitlines()[-1]
+
+
+def test_users_add_list_remove(db_url: str, capsys: pytest.CaptureFixture[str],
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(KEY_VARIABLE, new_key())
+    token = _token(capsys, "A9", "--role", "agent", "--display-name", "周敏", "--phone", "0571-1",
+                   "--db", db_url)
+    assert token.startswith("cs_") and len(token) > 40
+    assert main(["users", "add", "A9", "--role", "agent", "--db", db_url]) == 2
+    assert main(["users", "add", "X", "--role", "boss", "--db", db_url]) == 2
+    capsys.readouterr()
+    assert main(["users", "list", "--db", db_url]) == 0
+    listed = capsys.readouterr().out
+    assert "A9\tagent" in listed and token not in listed and "周敏" not in listed
+    assert main(["users", "remove", "A9", "--db", db_url]) == 0
+    assert main(["users", "remove", "A9", "--db", db_url]) == 2
+
+
+def test_users_add_needs_a_key_or_dev(tmp_path: object, capsys: pytest.CaptureFixture[str],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(KEY_VARIABLE, raising=False)
+    url = f"sqlite:///{tmp_path}/x.db"
+    assert main(["users", "add", "A1", "--role", "agent", "--db", url]) == 2
+    assert KEY_VARIABLE in capsys.readouterr().err
+    assert main(["users", "add", "A1", "--role", "agent", "--db", url, "--dev"]) == 0
+
+
+def test_serve_refuses_without_a_key_and_several_workers_on_sqlite(
+        tmp_path: object, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(KEY_VARIABLE, raising=False)
+    url = f"sqlite:///{tmp_path}/x.db"
+    assert main(["serve", "--db", url]) == 2
+    assert "--dev" in capsys.readouterr().err
+    assert main(["serve", "--db", url, "--dev", "--workers", "2"]) == 2
+    assert "PostgreSQL" in capsys.readouterr().err
+
+
+def test_rotate_key_re_encrypts_everything(db_url: str, capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    old, new = new_key(), new_key()
+    monkeypatch.setenv(KEY_VARIABLE, old)
+    assert main(["db", "upgrade", "--db", db_url]) == 0
+    token = _token(capsys, "A1", "--role", "agent", "--display-name", "李娜", "--db", db_url)
+    engine = make_engine(db_url)
+
+    def client(keys: list[str]) -> TestClient:
+        svc = Service(engine=engine, cipher=Cipher(keys), library=Library())
+        return TestClient(create_app(svc, sweep=False), raise_server_exceptions=False)
+
+    auth = {"Authorization": f"Bearer {token}"}
+    with client([old]) as c:
+        made = c.post("/v1/calls", json={"flow": "first_visit", "context": {"customer": CUSTOMER}},
+                      headers={**auth, "Idempotency-Key": "k"})
+        assert made.status_code == 201
+    monkeypatch.setenv(KEY_VARIABLE, f"{new},{old}")
+    assert main(["db", "rotate-key", "--db", db_url]) == 0
+    assert "re-encrypted" in capsys.readouterr().out
+    with client([new]) as c:  # the old key is gone: everything must read with the new one
+        got = c.get(f"/v1/calls/{made.json()['id']}", headers=auth)
+        assert got.status_code == 200 and got.json()["prompt"] == made.json()["prompt"]
+    with client([old]) as c:
+        assert c.get(f"/v1/calls/{made.json()['id']}", headers=auth).status_code == 500
+    with pytest.raises(DataKeyError):
+        Cipher(["not-a-key"])
+    engine.dispose()
