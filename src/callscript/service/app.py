@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi import Depends, FastAPI, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -94,7 +94,10 @@ Key = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255,
                                    description="Makes a retry safe: same key, same reply")]
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=32,
                                        description='The revision the turn answers: "7"')]
-Cursor = Annotated[str | None, Query(max_length=64, description="next_cursor of the last page")]
+Cursor = Annotated[str | None, Query(pattern="^[0-9]{0,18}$",
+                                     description="next_cursor of the last page")]
+CallCursor = Annotated[str | None, Query(pattern="^[0-9a-f]{0,32}$",
+                                         description="next_cursor of the last page")]
 Limit = Annotated[int, Query(ge=1, le=200)]
 
 
@@ -149,13 +152,13 @@ def create_app(svc: Service, sweep: bool = True) -> FastAPI:
     def list_calls(caller: Caller, agent: Annotated[str | None, Query(max_length=64)] = None,
                    status: Annotated[str | None, Query(
                        pattern="^(live|ended|abandoned|expired|erased)$")] = None,
-                   cursor: Cursor = None, limit: Limit = 50) -> dict[str, Any]:
+                   cursor: CallCursor = None, limit: Limit = 50) -> dict[str, Any]:
         if caller.is_agent:
             if agent not in (None, caller.name):
                 return {"items": [], "next_cursor": None}  # another agent's calls: none visible
             agent = caller.name
         with svc.engine.begin() as conn:
-            rows = repo.list_calls(conn, agent, status, cursor, limit)
+            rows = repo.list_calls(conn, agent, status, cursor or None, limit)
         items = [{**r._mapping, "disposition": r.outcome} for r in rows]
         return {"items": items, "next_cursor": rows[-1].id if len(rows) == limit else None}
 
@@ -195,7 +198,8 @@ def create_app(svc: Service, sweep: bool = True) -> FastAPI:
 
     @app.post("/v1/follow-ups/{follow_up_id}/done", response_model=FollowUpOut,
               responses=responses())
-    def follow_up_done(follow_up_id: int, caller: Caller) -> dict[str, Any]:
+    def follow_up_done(follow_up_id: Annotated[int, Path(ge=1, le=2**63 - 1)], caller: Caller
+                       ) -> dict[str, Any]:
         with svc.engine.begin() as conn:
             row = repo.get_follow_up(conn, follow_up_id)
             if row is None or not caller.sees_call_of(row.agent):
@@ -225,12 +229,7 @@ def create_app(svc: Service, sweep: bool = True) -> FastAPI:
 
 
 def _int_cursor(cursor: str | None) -> int:
-    if cursor is None or cursor == "":
-        return 0
-    if not cursor.isdigit() or len(cursor) > 18:
-        raise ApiError(422, "Invalid request", "cursor is not one this service gave",
-                       [("query cursor", "is not a cursor from a previous page")])
-    return int(cursor)
+    return int(cursor) if cursor else 0  # the pattern in Cursor admits digits only
 
 
 async def _sweeper(svc: Service, every: float = SWEEP_SECONDS,
