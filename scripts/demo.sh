@@ -5,4 +5,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 .venv/bin/callscript demo "$@"
 # and one call through the HTTP service on its SQLite default, started and stopped here
-.venv/bin/python -m callscript.service.demo
+# (not with arguments such as --json, whose output is for programs)
+if [ $# -eq 0 ]; then
+  .venv/bin/python -m callscript.service.demo
+fi

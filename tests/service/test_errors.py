@@ -149,3 +149,10 @@ def test_database_down_is_503_with_retry_after(env: Env, db_url: str, tmp_path: 
 
 def test_unknown_route_is_a_problem_too(env: Env) -> None:
     problem(env.client.get("/v1/nothing-here"), 404)
+
+
+def test_a_body_that_is_not_json_is_422(env: Env) -> None:
+    response = env.client.post("/v1/calls", content=b'{"flow": ' + SECRET_PHONE.encode(),
+                               headers={**env.auth("agent"), "content-type": "application/json"})
+    body = problem(response, 422, "body")
+    assert SECRET_PHONE not in response.text and body["errors"][0]["problem"] == "is not valid JSON"

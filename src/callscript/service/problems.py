@@ -82,7 +82,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, err: RequestValidationError) -> JSONResponse:
         # FastAPI's default echoes the input; this names the fields only
-        errors = sorted({(_field(e.get("loc", ())), str(e.get("msg", "invalid")))
+        errors = sorted({("body", "is not valid JSON") if e.get("type") == "json_invalid"
+                         else (_field(e.get("loc", ())), str(e.get("msg", "invalid")))
                          for e in err.errors()})
         return problem_response(422, "Invalid request", "see errors for the fields at fault",
                                 errors)
