@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -83,3 +85,17 @@ def test_rotate_key_re_encrypts_everything(db_url: str, capsys: pytest.CaptureFi
     with pytest.raises(DataKeyError):
         Cipher(["not-a-key"])
     engine.dispose()
+
+
+def test_serve_checks_the_deployment_file(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(KEY_VARIABLE, new_key())
+    bad = tmp_path / "deployment.yaml"
+    bad.write_text("hotline: 10010\nmax_hold_seconds: -5\ncolour: red\n", encoding="utf-8")
+    assert main(["serve", "--db", f"sqlite:///{tmp_path}/x.db", "--deployment", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "deployment.yaml" in err and "colour" in err and "max_hold_seconds" in err
+    assert "-5" not in err
+    missing = tmp_path / "nowhere"
+    assert main(["serve", "--db", f"sqlite:///{tmp_path}/x.db", "-L", str(missing)]) == 2
+    assert "nowhere" in capsys.readouterr().err

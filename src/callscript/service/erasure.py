@@ -16,7 +16,7 @@ from callscript.privacy import mask, mask_text
 from callscript.service import calls as runtime
 from callscript.service.auth import User
 from callscript.service.library import personal_values
-from callscript.service.operations import _load, restore, visible_call
+from callscript.service.operations import load_json, restore, visible_call
 from callscript.service.problems import ApiError
 from callscript.service.state import Service
 from callscript.store import repo
@@ -55,7 +55,7 @@ def erase_customer(svc: Service, user: User, customer_ref: str) -> int:
             if row.snapshot is None:
                 continue
             call, _, _ = restore(svc, row)
-            secrets = personal_values(_load(svc, row.context))
+            secrets = personal_values(load_json(svc, row.context))
             secrets += [str(v) for v in call.record().captures.values() if isinstance(v, str)]
             record = anonymise(runtime.record(call, redacted=True), secrets)
             new_status = "erased" if row.status == "live" else row.status

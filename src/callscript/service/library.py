@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from callscript.compile import Flow
-from callscript.context import CallContext, context_value
+from callscript.context import CallContext, Deployment, context_value
 from callscript.library import builtin_flows, load_flows
 from callscript.spec import Outcome
 
@@ -130,9 +130,13 @@ class Library:
         return result
 
 
-def agent_of(context: Mapping[str, Any]) -> str | None:
-    agent = context.get("agent")
-    return agent.get("id") if isinstance(agent, Mapping) else None
+def deployment_problems(data: Mapping[str, Any]) -> list[str]:
+    """The fields of a deployment file that are unknown or invalid (names only)."""
+    try:
+        Deployment.model_validate(dict(data))
+    except ValidationError as err:
+        return sorted({".".join(str(p) for p in e["loc"]) for e in err.errors()})
+    return []
 
 
 def customer_ref_of(context: Mapping[str, Any]) -> str | None:

@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 from fastapi import FastAPI
 
-from callscript.service.library import Library
+from callscript.service.library import Library, deployment_problems
 from callscript.service.state import Service
 from callscript.store.crypto import KEY_VARIABLE, Cipher
 from callscript.store.db import make_engine
@@ -61,11 +61,21 @@ def cipher_for(dev: bool) -> Cipher:
 def read_deployment(path: Path | None) -> dict[str, Any]:
     if path is None:
         return {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError:
+        raise SettingsError(f"{path}: cannot read the deployment file") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        raise SettingsError(f"{path}{where}: not valid YAML") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise SettingsError(f"{path}: a deployment file is a mapping (carrier: …, hotline: …)")
+    wrong = deployment_problems(data)
+    if wrong:
+        raise SettingsError(f"{path}: unknown or invalid fields: {', '.join(wrong)}")
     return data
 
 

@@ -58,16 +58,16 @@ def parse_if_match(value: str | None) -> int:
     return int(text)
 
 
-def _store(svc: Service, data: Any) -> str:
+def store_json(svc: Service, data: Any) -> str:
     return svc.cipher.encrypt(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
 
 
-def _load(svc: Service, stored: str) -> Any:
+def load_json(svc: Service, stored: str) -> Any:
     return json.loads(svc.cipher.decrypt(stored))
 
 
 def _events(svc: Service, items: list[runtime.Event]) -> list[tuple[str, str, str | None]]:
-    return [(e.kind, e.step, None if e.detail is None else _store(svc, e.detail)) for e in items]
+    return [(e.kind, e.step, None if e.detail is None else store_json(svc, e.detail)) for e in items]
 
 
 def _follow_ups(conn: Connection, call_id: str, agent: str, items: list[runtime.Event],
@@ -93,7 +93,7 @@ def _replayed(svc: Service, conn: Connection, scope: str, key: str, want: str) -
     if row.digest != want:
         raise ApiError(422, "Idempotency-Key reused", "this key was used for another request",
                        [("Idempotency-Key", "was sent before with another request")])
-    stored = _load(svc, row.response)
+    stored = load_json(svc, row.response)
     return Reply(stored["status"], stored["body"], stored["headers"])
 
 
@@ -102,7 +102,7 @@ def _keep(svc: Service, conn: Connection, scope: str, key: str | None, want: str
     if key is not None:
         now = svc.clock()
         response = {"status": reply.status, "body": reply.body, "headers": reply.headers}
-        repo.put_key(conn, scope, key, want, str(reply.body["id"]), _store(svc, response), now,
+        repo.put_key(conn, scope, key, want, str(reply.body["id"]), store_json(svc, response), now,
                      now - svc.key_ttl)
 
 
@@ -154,7 +154,7 @@ def start_call(svc: Service, user: User, flow_id: str, given: dict[str, Any], ag
                    "agent": profile.name, "status": "ended" if call.ended else "live",
                    "step": call.state, "outcome": runtime.disposition(call), "revision": 1,
                    "event_seq": len(events), "customer_ref": customer_ref_of(context),
-                   "context": _store(svc, context), "snapshot": _store(svc, snap),
+                   "context": store_json(svc, context), "snapshot": store_json(svc, snap),
                    "erased_record": None, "created_at": now, "updated_at": now}
             repo.insert_call(conn, **row)
             repo.append_events(conn, call.call_id, 1, _events(svc, events), now)
@@ -187,8 +187,8 @@ def restore(svc: Service, row: Row[Any]) -> tuple[runtime.Call, list[runtime.Eve
     if flow is None:
         raise ApiError(409, "Flow no longer served", "the call's flow is not in this "
                        "service's library", [("flow", "is not served")])
-    snap = _load(svc, row.snapshot)
-    call, events = runtime.restore(flow, json.dumps(snap), _load(svc, row.context), svc.clock)
+    snap = load_json(svc, row.snapshot)
+    call, events = runtime.restore(flow, json.dumps(snap), load_json(svc, row.context), svc.clock)
     return call, events, snap
 
 
@@ -245,7 +245,7 @@ def _write_turn(svc: Service, conn: Connection, row: Row[Any], call: runtime.Cal
     snap = call.snapshot()
     status = "ended" if call.ended else "live"
     values = {"status": status, "step": call.state, "outcome": runtime.disposition(call),
-              "event_seq": row.event_seq + len(events), "snapshot": _store(svc, snap),
+              "event_seq": row.event_seq + len(events), "snapshot": store_json(svc, snap),
               "updated_at": now}
     if not repo.update_call(conn, row.id, row.revision, **values):
         raise _Stale
