@@ -119,3 +119,43 @@ def test_starting_a_call_twice_with_one_key_makes_one_call(env: Env, live: LiveS
     assert len({r.json()["id"] for r in responses}) == 1
     listed = env.client.get("/v1/calls", headers=env.auth("agent")).json()["items"]
     assert len(listed) == 1
+
+
+def test_a_feed_reader_misses_no_event_while_calls_run(env: Env, live: LiveServer) -> None:
+    """A reader following the cursor during concurrent turns ends with every event."""
+    seen: list[int] = []
+    stop = threading.Event()
+
+    def follow() -> None:
+        cursor = "0"
+        with httpx.Client(base_url=live.base_url, timeout=60,
+                          headers=env.auth("integrator")) as client:
+            while True:
+                done = stop.is_set()  # read before the page: a last full pass after the writers
+                page = client.get("/v1/events", params={"after": cursor, "limit": 50}).json()
+                seen.extend(e["id"] for e in page["items"])
+                cursor = page["next_cursor"] or cursor
+                if done and not page["items"]:
+                    return
+
+    reader = threading.Thread(target=follow)
+    reader.start()
+
+    def work(client: httpx.Client, i: int) -> httpx.Response:
+        body = {"flow": "first_visit", "context": {"customer": CUSTOMER}}
+        call = client.post("/v1/calls", json=body, headers=env.auth("agent")).json()
+        for answer in ("answered", "confirmed", "no_time"):
+            call = client.post(f"/v1/calls/{call['id']}/turns", headers={
+                **env.auth("agent"), "If-Match": str(call["revision"])},
+                json={"type": "answer", "answer": answer}).json()
+        return client.get(f"/v1/calls/{call['id']}", headers=env.auth("agent"))
+
+    try:
+        assert {r.status_code for r in _race(live, 10, work)} == {200}
+    finally:
+        stop.set()
+        reader.join(60)
+    every = env.client.get("/v1/events", params={"limit": 200},
+                           headers=env.auth("supervisor")).json()["items"]
+    assert len(every) >= 10 * 4  # each call: started, then a step per turn
+    assert seen == sorted(seen) and seen == [e["id"] for e in every]
