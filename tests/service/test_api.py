@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import text
@@ -118,3 +119,13 @@ def test_migrations_match_the_tables(env: Env) -> None:
 
     with env.svc.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+
+
+def test_the_api_docs_are_served_without_a_cdn(env: Env) -> None:
+    page = env.client.get("/docs")
+    assert page.status_code == 200
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert assets and all(a.startswith("/") for a in assets)  # nothing from the internet
+    for asset in assets:
+        assert env.client.get(asset).status_code == 200
+    assert env.client.get("/openapi.json").json()["paths"]["/v1/calls/{call_id}/turns"]

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -113,8 +114,10 @@ def create_app(svc: Service, sweep: bool = True) -> FastAPI:
         if task is not None:
             task.cancel()
 
-    app = FastAPI(title="callscript", version=__version__, lifespan=lifespan, description=(
-        "Run callback calls over HTTP. Errors are application/problem+json (RFC 9457)."))
+    # /docs and /redoc from assets shipped in the package: call centres often have no internet
+    app: FastAPI = FastAPIOffline(
+        title="callscript", version=__version__, lifespan=lifespan, description=(
+            "Run callback calls over HTTP. Errors are application/problem+json (RFC 9457)."))
     install(app)
     app.add_middleware(BodyLimit)
     app.state.service = svc
@@ -123,18 +126,21 @@ def create_app(svc: Service, sweep: bool = True) -> FastAPI:
         if caller.role not in roles:
             raise ApiError(403, "Forbidden", f"this needs the role {' or '.join(roles)}")
 
-    @app.get("/healthz", response_model=Health, responses=responses())
+    @app.get("/healthz", summary="Is the service and its database up",
+             response_model=Health, responses=responses())
     def healthz() -> dict[str, str]:
         with svc.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         return {"status": "ok", "database": "ok"}
 
-    @app.get("/v1/flows", response_model=list[FlowSummary], responses=responses())
+    @app.get("/v1/flows", summary="List the flows",
+             response_model=list[FlowSummary], responses=responses())
     def list_flows(caller: Caller) -> list[dict[str, Any]]:
         return [{"id": f.id, "title": f.title, "version": f.version, "purpose": f.purpose}
                 for f in sorted(svc.library.flows.values(), key=lambda f: f.id)]
 
-    @app.get("/v1/flows/{flow}", response_model=FlowOut, responses=responses())
+    @app.get("/v1/flows/{flow}", summary="A flow: steps, dispositions, context schema",
+             response_model=FlowOut, responses=responses())
     def get_flow(flow: str, caller: Caller) -> dict[str, Any]:
         found = svc.library.flow(flow)
         if found is None:
@@ -142,13 +148,15 @@ def create_app(svc: Service, sweep: bool = True) -> FastAPI:
                            [("flow", "is not a known flow")])
         return svc.library.describe(found)
 
-    @app.post("/v1/calls", status_code=201, response_model=CallOut, responses=responses())
+    @app.post("/v1/calls", summary="Start a call",
+              status_code=201, response_model=CallOut, responses=responses())
     def start_call(body: StartCall, caller: Caller, key: Key = None) -> JSONResponse:
         digest = operations.digest("POST", "/v1/calls", body.model_dump(mode="json"), None)
         return _reply(operations.start_call(svc, caller, body.flow, body.context, body.agent,
                                             key, digest))
 
-    @app.get("/v1/calls", response_model=Page[CallSummary], responses=responses())
+    @app.get("/v1/calls", summary="List calls (paged)",
+             response_model=Page[CallSummary], responses=responses())
     def list_calls(caller: Caller, agent: Annotated[str | None, Query(max_length=64)] = None,
                    status: Annotated[str | None, Query(
                        pattern="^(live|ended|abandoned|expired|erased)$")] = None,
@@ -162,12 +170,13 @@ def create_app(svc: Service, sweep: bool = True) -> FastAPI:
         items = [{**r._mapping, "disposition": r.outcome} for r in rows]
         return {"items": items, "next_cursor": rows[-1].id if len(rows) == limit else None}
 
-    @app.get("/v1/calls/{call_id}", response_model=CallOut, responses=responses(410))
+    @app.get("/v1/calls/{call_id}", summary="A call's prompt; its revision is the ETag",
+             response_model=CallOut, responses=responses(410))
     def get_call(call_id: str, caller: Caller) -> JSONResponse:
         return _reply(operations.read_call(svc, caller, call_id))
 
-    @app.post("/v1/calls/{call_id}/turns", response_model=CallOut,
-              responses=responses(409, 410, 412, 428))
+    @app.post("/v1/calls/{call_id}/turns", summary="Take a turn: answer, interrupt, hold, resume",
+              response_model=CallOut, responses=responses(409, 410, 412, 428))
     def turn(call_id: str, body: Turn, caller: Caller, if_match: IfMatch = None,
              key: Key = None) -> JSONResponse:
         data = body.model_dump(mode="json")
@@ -177,16 +186,18 @@ def create_app(svc: Service, sweep: bool = True) -> FastAPI:
                                       captures=data.get("captures"))
         return _reply(operations.take_turn(svc, caller, call_id, if_match, request, key, digest))
 
-    @app.post("/v1/calls/{call_id}/abandon", response_model=CallOut,
-              responses=responses(409, 412))
+    @app.post("/v1/calls/{call_id}/abandon", summary="Abandon a live call",
+              response_model=CallOut, responses=responses(409, 412))
     def abandon(call_id: str, caller: Caller, if_match: IfMatch = None) -> JSONResponse:
         return _reply(operations.abandon(svc, caller, call_id, if_match))
 
-    @app.get("/v1/calls/{call_id}/record", response_model=dict[str, Any], responses=responses(410))
+    @app.get("/v1/calls/{call_id}/record", summary="A call's record for the CRM",
+             response_model=dict[str, Any], responses=responses(410))
     def get_record(call_id: str, caller: Caller) -> dict[str, Any]:
         return erasure.read_record(svc, caller, call_id)
 
-    @app.get("/v1/follow-ups", response_model=Page[FollowUpOut], responses=responses())
+    @app.get("/v1/follow-ups", summary="List open follow-ups (paged)",
+             response_model=Page[FollowUpOut], responses=responses())
     def list_follow_ups(caller: Caller, due_before: date | None = None, cursor: Cursor = None,
                         limit: Limit = 50, include_done: bool = False) -> dict[str, Any]:
         after = _int_cursor(cursor)
@@ -196,8 +207,8 @@ def create_app(svc: Service, sweep: bool = True) -> FastAPI:
         items = [dict(r._mapping) for r in rows]
         return {"items": items, "next_cursor": str(rows[-1].id) if len(rows) == limit else None}
 
-    @app.post("/v1/follow-ups/{follow_up_id}/done", response_model=FollowUpOut,
-              responses=responses())
+    @app.post("/v1/follow-ups/{follow_up_id}/done", summary="Mark a follow-up done",
+              response_model=FollowUpOut, responses=responses())
     def follow_up_done(follow_up_id: Annotated[int, Path(ge=1, le=2**63 - 1)], caller: Caller
                        ) -> dict[str, Any]:
         with svc.engine.begin() as conn:
@@ -210,7 +221,8 @@ def create_app(svc: Service, sweep: bool = True) -> FastAPI:
         assert done is not None
         return dict(done._mapping)
 
-    @app.get("/v1/events", response_model=Page[EventOut], responses=responses())
+    @app.get("/v1/events", summary="Read the event outbox (paged)",
+             response_model=Page[EventOut], responses=responses())
     def list_events(caller: Caller, after: Cursor = None, limit: Limit = 100) -> dict[str, Any]:
         reader(caller, "supervisor", "integrator")
         with svc.engine.begin() as conn:
@@ -220,8 +232,8 @@ def create_app(svc: Service, sweep: bool = True) -> FastAPI:
         last = str(rows[-1].id) if rows else after
         return {"items": items, "next_cursor": last}
 
-    @app.delete("/v1/customers/{customer_ref}/personal-data", response_model=Erased,
-                responses=responses(409))
+    @app.delete("/v1/customers/{customer_ref}/personal-data", summary="Erase a customer's personal data",
+                response_model=Erased, responses=responses(409))
     def erase(customer_ref: str, caller: Caller) -> dict[str, int]:
         return {"calls": erasure.erase_customer(svc, caller, customer_ref)}
 

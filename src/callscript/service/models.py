@@ -94,7 +94,7 @@ class CallOut(BaseModel):
     disposition: str | None
     created_at: datetime
     updated_at: datetime
-    prompt: Prompt | None = Field(description="None once the customer's data is erased")
+    prompt: Prompt | None = Field(description="None once abandoned, expired or erased")
 
 
 class CallSummary(BaseModel):

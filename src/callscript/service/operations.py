@@ -77,8 +77,7 @@ def _follow_ups(conn: Connection, call_id: str, agent: str, items: list[runtime.
             repo.add_follow_up(conn, call_id, agent, item.detail, now)
 
 
-def call_body(svc: Service, row: Row[Any] | Mapping[str, Any], prompt: dict[str, Any] | None
-              ) -> dict[str, Any]:
+def call_body(row: Row[Any] | Mapping[str, Any], prompt: dict[str, Any] | None) -> dict[str, Any]:
     r = row._mapping if isinstance(row, Row) else row
     return {"id": r["id"], "flow": r["flow"], "flow_version": r["flow_version"],
             "agent": r["agent"], "status": r["status"], "revision": r["revision"],
@@ -159,7 +158,7 @@ def start_call(svc: Service, user: User, flow_id: str, given: dict[str, Any], ag
             repo.insert_call(conn, **row)
             repo.append_events(conn, call.call_id, 1, _events(svc, events), now)
             _follow_ups(conn, call.call_id, profile.name, events, now)
-            reply = Reply(201, call_body(svc, row, runtime.prompt(call, runtime.entered_at(snap))),
+            reply = Reply(201, call_body(row, runtime.prompt(call, runtime.entered_at(snap))),
                           {"ETag": etag(1), "Location": f"/v1/calls/{call.call_id}"})
             _keep(svc, conn, scope, key, request_digest, reply)
             return reply
@@ -196,10 +195,10 @@ def read_call(svc: Service, user: User, call_id: str) -> Reply:
     with svc.engine.begin() as conn:
         row = visible_call(conn, user, call_id)
         prompt = None
-        if row.snapshot is not None:
+        if row.snapshot is not None and row.status in ("live", "ended"):  # nothing to say else
             call, _, snap = restore(svc, row)
             prompt = runtime.prompt(call, runtime.entered_at(snap))
-        return Reply(200, call_body(svc, row, prompt), {"ETag": etag(row.revision)})
+        return Reply(200, call_body(row, prompt), {"ETag": etag(row.revision)})
 
 
 def take_turn(svc: Service, user: User, call_id: str, if_match: str | None,
@@ -253,7 +252,7 @@ def _write_turn(svc: Service, conn: Connection, row: Row[Any], call: runtime.Cal
     _follow_ups(conn, row.id, row.agent, events, now)
     new = {**row._mapping, **values, "revision": row.revision + 1}
     prompt = runtime.prompt(call, runtime.entered_at(snap))
-    return Reply(200, call_body(svc, new, prompt), {"ETag": etag(row.revision + 1)})
+    return Reply(200, call_body(new, prompt), {"ETag": etag(row.revision + 1)})
 
 
 def close_call(svc: Service, conn: Connection, row: Row[Any], status: str) -> bool:
@@ -281,7 +280,7 @@ def abandon(svc: Service, user: User, call_id: str, if_match: str | None) -> Rep
         if not close_call(svc, conn, row, "abandoned"):
             raise ApiError(412, "Stale revision", "the call has moved on")
         new = visible_call(conn, user, call_id)
-        return Reply(200, call_body(svc, new, None), {"ETag": etag(new.revision)})
+        return Reply(200, call_body(new, None), {"ETag": etag(new.revision)})
 
 
 def expire_idle(svc: Service, limit: int = 100) -> int:
