@@ -13,7 +13,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from callscript.store.crypto import DataKeyError
@@ -93,8 +94,9 @@ def install(app: FastAPI) -> None:
         title = _TITLES.get(err.status_code, "Error")
         return problem_response(err.status_code, title, None, (), err.headers)
 
-    @app.exception_handler(OperationalError)
-    @app.exception_handler(DBAPIError)
+    @app.exception_handler(OperationalError)  # cannot connect, server gone, locked too long
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(PoolTimeout)  # every connection busy
     async def _database(_request: Request, err: Exception) -> JSONResponse:
         log.warning("database unavailable: %s", type(err).__name__)
         return problem_response(503, "Database unavailable", "try again shortly",
