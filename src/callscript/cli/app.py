@@ -30,7 +30,6 @@ app = typer.Typer(
 )
 record_app = typer.Typer(no_args_is_help=True, help="Work with call records.")
 app.add_typer(record_app, name="record")
-register_service_commands(app)  # serve, db, users: cli/service.py
 
 FlowFiles = Annotated[list[Path] | None, typer.Option(
     "--flow-file", "-f", help="a flow or sub-dialogue YAML file (repeatable)")]
@@ -327,6 +326,9 @@ def record_show_command(
         sys.stdout.write(shown.model_dump_json(indent=2) + "\n")
     else:
         show_record(_out(), shown)
+
+
+register_service_commands(app)  # serve, db, users: cli/service.py
 
 
 def main(argv: Sequence[str] | None = None) -> int:
