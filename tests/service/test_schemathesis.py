@@ -34,9 +34,9 @@ def _aim(env: Env, case: Any, call_id: str, follow_up: int) -> None:
         case.body = {"flow": "first_visit", "context": {"customer": CUSTOMER}}
     if case.path.endswith("/turns"):  # the fresh call's first step takes this answer
         case.body = {"type": "answer", "answer": "answered"}
-    if case.headers is not None and "If-Match" in case.headers:
+    if case.path.endswith(("/turns", "/abandon")):  # the header is optional in the schema
         now = env.client.get(f"/v1/calls/{call_id}", headers=env.auth("agent"))
-        case.headers["If-Match"] = now.headers.get("ETag", '"1"')
+        case.headers = {**(case.headers or {}), "If-Match": now.headers["ETag"]}
 
 
 def test_api_conforms_to_its_openapi_document(env: Env) -> None:
