@@ -29,12 +29,13 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 CUSTOMER = {"name": "王", "title": "先生", "phone": "13812345678", "reference": "C-1"}
 AGENT = {"id": "A1", "name": "李娜", "phone": "0571-86001234"}
+DEPLOYMENT = {"hotline": "10010", "service_centre": "文三路营业厅"}
 
 
 def context_for(flow_id: str, **billing: Any) -> dict[str, Any]:
     """A valid context for any built-in flow."""
     bill = {"last_month": "100", "this_month": "40", "idle_since_month": 5} | billing
-    return {"customer": CUSTOMER, "agent": AGENT, "billing": bill}
+    return {"customer": CUSTOMER, "agent": AGENT, "billing": bill, "deployment": DEPLOYMENT}
 
 
 @pytest.fixture(scope="session")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from callscript import Call, Flow, Outcome, SteppingClock
+from callscript import Call, Flow, SteppingClock
+from callscript.rules.calendar import CHINA
 
 from .conftest import context_for
 
@@ -15,8 +16,9 @@ Moves = list[tuple[str, dict[str, Any]]]
 
 
 def run(flow: Flow, moves: Moves, clock: SteppingClock | None = None, **billing: Any) -> Call:
-    extra = {"clock": clock} if clock else {}
-    call = Call.start(flow, context_for(flow.id, **billing), **extra)
+    # a fixed clock: appointments in the moves (2026-11-24 …) must lie ahead of the call
+    clock = clock or SteppingClock(datetime(2026, 11, 23, 10, 0, tzinfo=CHINA), timedelta(seconds=10))
+    call = Call.start(flow, context_for(flow.id, **billing), clock=clock)
     for answer, captures in moves:
         call.answer(answer, captures)
     return call
@@ -39,21 +41,21 @@ def test_first_visit_main_path(flows: dict[str, Flow], clock: SteppingClock) -> 
     assert "今后在业务方面有什么需求请随时与我联系,联系电话是0571-86001234,我叫李娜" in lines
     assert lines[-3:] == [
         "非常感谢您对我工作的支持,如果您有联通业务方面的问题,可随时拨打客户经理服务热线,"
-        "电话是XXXXXXX,我将会为您提供竭诚的服务。", "打扰您了!", "再见"]
+        "电话是10010,我将会为您提供竭诚的服务。", "打扰您了!", "再见"]
     record = call.record()
-    assert record.outcome == Outcome.COMPLETED and record.waited_for_customer_hangup
+    assert record.disposition.id == "completed" and record.waited_for_customer_hangup
     assert [(f.kind, f.due) for f in record.follow_ups] == [("new_customer", date(2026, 12, 8))]
 
 
 def test_first_visit_identity_by_phone_then_wrong_number(flows: dict[str, Flow]) -> None:
     call = run(flows["first_visit"], [("answered", {}), ("name_mismatch", {}), ("wrong_number", {})])
     assert said(call) == ["您好,您是王先生吗?", "您是13812345678号客户吗?", "对不起,打扰您了!", "再见"]
-    assert call.record().outcome == Outcome.WRONG_NUMBER
+    assert call.record().disposition.id == "wrong_number"
 
 
 def test_first_visit_unanswered_says_nothing(flows: dict[str, Flow]) -> None:
     call = run(flows["first_visit"], [("no_answer", {})])
-    assert said(call) == [] and call.record().outcome == Outcome.NO_ANSWER
+    assert said(call) == [] and call.record().disposition.id == "no_answer"
 
 
 def test_second_visit_main_path(flows: dict[str, Flow]) -> None:
@@ -64,7 +66,7 @@ def test_second_visit_main_path(flows: dict[str, Flow]) -> None:
         "您希望我们多长时间回访您一次比较合适",
         "如您需要二次回访,我们会定期为您提供服务。", "谢谢您对我工作上的支持,再见。"]
     record = call.record()
-    assert record.outcome == Outcome.COMPLETED
+    assert record.disposition.id == "completed"
     assert [(f.kind, f.due) for f in record.follow_ups] == [("second_visit", date(2026, 12, 23))]
 
 
@@ -109,7 +111,7 @@ def test_network_complaint_main_path(flows: dict[str, Flow], clock: SteppingCloc
     assert lines[2].startswith("您能将出现无网络的具体的地点或范围说一下好吗?"
                                "我将把您所说的这些情况向我公司运维部")
     assert lines[3].startswith("请您谅解,由于网络原因影响您正常工作与生活")
-    assert call.record().outcome == Outcome.COMPLETED
+    assert call.record().disposition.id == "completed"
     record = call.record()
     assert [f.kind for f in record.follow_ups] == ["network_test", "reply_complaint", "network_fix"]
     assert record.follow_ups[0].due == date(2026, 11, 26)  # 3 working days after Monday 23rd
@@ -152,7 +154,7 @@ def test_subdialogue_from_several_steps(flows: dict[str, Flow], from_step: str, 
         assert call.prompt.step == from_step
         assert not call.ended
     else:
-        assert call.ended and call.record().outcome == ends
+        assert call.ended and call.record().disposition.id == ends
 
 
 def test_not_holder_sets_the_outcome_of_the_whole_call(flows: dict[str, Flow]) -> None:
@@ -162,7 +164,7 @@ def test_not_holder_sets_the_outcome_of_the_whole_call(flows: dict[str, Flow]) -
                              ("agrees", {}), ("fine", {}), ("not_needed", {}), ("next", {})]:
         call.answer(answer, captures)
     record = call.record()
-    assert record.outcome == Outcome.NOT_HOLDER_RECORDED
+    assert record.disposition.id == "not_holder_recorded"
     assert [f.kind for f in record.follow_ups] == ["transfer_of_ownership"]
 
 
@@ -175,7 +177,7 @@ def test_escalation_is_recorded_and_explained(flows: dict[str, Flow]) -> None:
     for answer in ("fine", "not_needed", "next"):
         call.answer(answer)
     record = call.record()
-    assert record.outcome == Outcome.ESCALATED
+    assert record.disposition.id == "escalated"
     assert record.escalations[0].reason == "重大服务质量投诉或紧急情况"
     assert isinstance(record.escalations[0].at, datetime)
 
@@ -184,7 +186,7 @@ def test_busy_with_a_time_records_the_callback(flows: dict[str, Flow]) -> None:
     call = run(flows["second_visit"], [("no_time", {}),
                                         ("gives_time", {"callback_time": "2026-11-25T19:30:00+08:00"})])
     record = call.record()
-    assert record.outcome == Outcome.RESCHEDULED
+    assert record.disposition.id == "rescheduled"
     assert record.follow_ups[0].kind == "callback"
     assert record.follow_ups[0].due == datetime.fromisoformat("2026-11-25T19:30:00+08:00")
     assert said(call)[-1].endswith("打扰您了,再见")

@@ -58,13 +58,13 @@ def test_a_whole_first_visit_writes_its_record(tmp_path: Path) -> None:
     child.expect("提前调出客户资料")  # the first step is preparation: notes, no line yet
     finish_first_visit(child, address_typo=True)
     child.expect("call ended")
-    child.expect("outcome: completed")
+    child.expect("disposition: 回访完成")
     child.expect("address: 杭州\\*\\*\\*\\*")  # the summary is redacted
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
     data = json.loads(record.read_text("utf-8"))
-    assert data["outcome"] == "completed" and data["waited_for_customer_hangup"]
+    assert data["disposition"]["id"] == "completed" and data["waited_for_customer_hangup"]
     assert data["captures"]["address"] == "杭州市西湖区文三路100号"  # the CRM record is whole
     assert data["captures"]["home_phone"] == "0571-87650000"
     assert data["path"][-1]["lines"][-1] == "再见"
@@ -133,7 +133,7 @@ def test_ctrl_c_saves_and_resume_finishes_the_same_call(tmp_path: Path) -> None:
         return [(e["step"], e["lines"], e["answer"], e["captures"]) for e in data["path"]]
 
     assert essence(resumed) == essence(whole)
-    assert json.loads(resumed.read_text("utf-8"))["outcome"] == "completed"
+    assert json.loads(resumed.read_text("utf-8"))["disposition"]["id"] == "completed"
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -164,7 +164,7 @@ def test_a_bad_context_names_the_field(tmp_path: Path) -> None:
     context.write_text("customer: {name: 王, title: 先生, phone: '12a'}\n", encoding="utf-8")
     result = run("rehearse", "first_visit", "--context", str(context))
     assert result.returncode == 2
-    assert "invalid context fields: customer.phone" in result.stderr and "12a" not in result.stderr
+    assert "customer.phone: expected 5 to 15 digits" in result.stderr and "12a" not in result.stderr
 
 
 def test_usage_errors_exit_2_with_usage() -> None:
@@ -198,7 +198,8 @@ def test_record_show_is_redacted_unless_asked(tmp_path: Path) -> None:
 
     flow = callscript.builtin_flows()["first_visit"]
     call = callscript.Call.start(flow, {"customer": {"name": "王", "title": "先生",
-                                                     "phone": "13812345678"}})
+                                                     "phone": "13812345678"}},
+                                 placeholders=True)
     call.answer("answered")
     call.answer("name_mismatch")
     path.write_text(call.record().model_dump_json(), encoding="utf-8")
@@ -207,7 +208,7 @@ def test_record_show_is_redacted_unless_asked(tmp_path: Path) -> None:
     assert "13812345678" not in shown.stdout
     raw = run("record", "show", "--show-personal-data", "--json", str(path))
     assert "13812345678" in raw.stdout
-    assert len(records) == 5
+    assert len(records) == 6  # one per built-in flow: five telecom, one securities
 
 
 def test_schema_command_matches_the_shipped_schema(tmp_path: Path) -> None:
@@ -232,7 +233,7 @@ def test_a_hold_over_the_limit_becomes_a_callback(tmp_path: Path) -> None:
     answer(child, "1")
     child.expect("回电号码")
     child.sendline("13912345678")
-    child.expect("outcome: callback_scheduled")
+    child.expect("disposition: 待查询后回复客户")
     child.expect(pexpect.EOF)
     child.close()
     data = json.loads(record.read_text("utf-8"))

@@ -18,7 +18,6 @@ from callscript import (
     Call,
     CallEvent,
     FlowError,
-    Outcome,
     PrivacyFilter,
     SteppingClock,
     builtin_flows,
@@ -51,11 +50,12 @@ def test_a_deployment_adds_forbidden_phrases() -> None:
     with pytest.raises(FlowError) as caught:
         builtin_flows(extra_forbidden=["免费"])
     problems = {(p.file, p.line, p.message) for p in caught.value.problems}
-    source = (Path(callscript.__file__).parent / "flows" / "first_visit.yaml").read_text("utf-8")
+    library = Path(callscript.__file__).parent / "libraries" / "telecom"
+    source = (library / "first_visit.yaml").read_text("utf-8")
     line = next(n for n, text in enumerate(source.splitlines(), 1) if "通话是免费的" in text)
-    assert ("callscript/flows/first_visit.yaml", line,
+    assert ("callscript/libraries/telecom/first_visit.yaml", line,
             "agent line contains the forbidden phrase '免费'") in problems
-    assert any(p[0] == "callscript/flows/zero_usage.yaml" for p in problems)
+    assert any(p[0] == "callscript/libraries/telecom/zero_usage.yaml" for p in problems)
 
 
 # -- every path that reached the customer ends with a goodbye ------------------------
@@ -65,8 +65,8 @@ def test_every_call_that_reached_the_customer_says_goodbye(flow_id: str, seed: i
     call, _moves = random_walk(FLOWS[flow_id], context_for(flow_id), random.Random(seed))
     record = call.record()
     lines = spoken(call)
-    if not lines or record.outcome == Outcome.HUNG_UP:  # never reached, or the line dropped
-        assert record.outcome in (Outcome.NO_ANSWER, Outcome.HUNG_UP)
+    if not lines or record.disposition.id == "hung_up":  # never reached, or the line dropped
+        assert record.disposition.id in ("no_answer", "hung_up")
         return
     assert "再见" in lines[-1]
     assert record.waited_for_customer_hangup
@@ -75,7 +75,8 @@ def test_every_call_that_reached_the_customer_says_goodbye(flow_id: str, seed: i
 # -- hold -------------------------------------------------------------------------------
 
 def test_the_hold_limit_is_the_deployments(clock: SteppingClock) -> None:
-    context = context_for("second_visit") | {"deployment": {"max_hold_seconds": 60}}
+    base = context_for("second_visit")
+    context = base | {"deployment": base["deployment"] | {"max_hold_seconds": 60}}
     call = Call.start(FLOWS["second_visit"], context, clock=clock)
     call.hold()
     clock.advance(timedelta(seconds=61))
@@ -90,7 +91,7 @@ def test_can_not_answer_now_is_a_path_of_its_own(clock: SteppingClock) -> None:
     assert "请您先挂机,我查清楚后马上给您回电话" in call.prompt.lines[0]
     call.answer("agrees", {"open_question": "国际漫游怎么收费"})
     record = call.record()
-    assert record.outcome == Outcome.CALLBACK_SCHEDULED
+    assert record.disposition.id == "callback_scheduled"
     assert (record.follow_ups[0].kind, record.follow_ups[0].due) == ("answer_question",
                                                                     date(2026, 11, 26))
 
@@ -179,8 +180,9 @@ def _with_personal_data(call: Call, rng: random.Random, personal: dict[str, Any]
             call.interrupt(rng.choice(prompt.interruptions).id)
             continue
         option = rng.choice(prompt.answers)
-        captures = {c.name: personal[c.name] if c.name in personal else sample_capture(c, rng)
-                    for c in option.captures}
+        today = call.updated_at.astimezone(CHINA).date()  # appointments lie ahead of it
+        captures = {c.name: personal[c.name] if c.name in personal
+                    else sample_capture(c, rng, today) for c in option.captures}
         if any(c.sensitive for c in option.captures):  # a typo first: the error must not echo
             bad = {k: f"{v}?!" if k in personal else v for k, v in captures.items()}
             try:

@@ -39,6 +39,12 @@ CASES = [
      "not a date or datetime capture"),
     ("two_effects.yaml", 7, "steps.a.effects[0]", "exactly one of"),
     ("empty.yaml", 1, "", "the file is empty"),
+    ("undeclared_disposition.yaml", 13, "steps.b.disposition",
+     "disposition 'sold_out' is not declared in the library's dispositions.yaml"),
+    ("capture_not_on_every_path.yaml", 18, "steps.b",
+     "line reads captured.surname, which some path to step 'b' arrives without"),
+    ("guard_reads_own_capture.yaml", 12, "steps.a",
+     "guard reads captured.score, which some path to step 'a' arrives without"),
 ]
 
 
@@ -67,7 +73,7 @@ def test_a_subdialogue_file_is_checked_on_its_own() -> None:
     with pytest.raises(FlowError) as caught:
         load_flows(BROKEN / "return_to_with_return.yaml")
     assert [p.where for p in caught.value.problems] == ["steps.a.answers[0].return_to"]
-    assert load_flows(Path(callscript.__file__).parent / "flows" / "busy.yaml") == {}
+    assert load_flows(Path(callscript.__file__).parent / "libraries" / "telecom" / "busy.yaml") == {}
 
 
 def test_return_to_cannot_go_with_return() -> None:
@@ -96,7 +102,7 @@ def test_problems_of_several_files_are_reported_together(names: tuple[str, str])
 
 
 def test_duplicate_flow_ids_name_both_files() -> None:
-    text = "id: same\ntitle: t\nstart: a\nsteps:\n  a:\n    outcome: completed\n"
+    text = "id: same\ntitle: t\nstart: a\nsteps:\n  a:\n    disposition: completed\n"
     with pytest.raises(FlowError) as caught:
         FlowLibrary([load_text(text, "one.yaml"), load_text(text, "two.yaml")])
     (problem,) = caught.value.problems
@@ -116,7 +122,7 @@ def test_missing_file_is_a_flow_error() -> None:
 
 
 def test_a_subdialogue_cannot_be_compiled_as_a_flow() -> None:
-    text = "id: sub\nkind: subdialogue\ntitle: t\nstart: a\nsteps:\n  a:\n    outcome: completed\n"
+    text = "id: sub\nkind: subdialogue\ntitle: t\nstart: a\nsteps:\n  a:\n    disposition: completed\n"
     library = FlowLibrary([load_text(text, "sub.yaml")])
     with pytest.raises(KeyError, match="unknown flow 'sub'"):
         library.flow("sub")
@@ -125,7 +131,7 @@ def test_a_subdialogue_cannot_be_compiled_as_a_flow() -> None:
 def test_a_time_limit_names_an_answer_of_its_step() -> None:
     text = ("id: timed\ntitle: t\nstart: a\nsteps:\n  a:\n"
             "    time_limit: {seconds: '60', answer: nope}\n"
-            "    answers:\n      - {id: ok, label: 好, to: b}\n  b:\n    outcome: completed\n")
+            "    answers:\n      - {id: ok, label: 好, to: b}\n  b:\n    disposition: completed\n")
     with pytest.raises(FlowError) as caught:
         load_text(text, "timed.yaml")
     (problem,) = caught.value.problems

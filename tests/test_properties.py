@@ -84,7 +84,7 @@ def test_every_walk_ends_with_an_outcome_and_a_valid_record(flow_id: str,
                                                              seed: int) -> None:
     call, _moves = walk(FLOWS[flow_id], seed)
     record = call.record()
-    assert call.ended and record.outcome is not None
+    assert call.ended and record.disposition is not None
     assert CallRecord.model_validate_json(record.model_dump_json()) == record
 
 

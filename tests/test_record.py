@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from callscript import Call, CallRecord, Flow, Outcome, SteppingClock, sequential_ids
+from callscript import Call, CallRecord, Flow, SteppingClock, sequential_ids
 
 from .conftest import context_for
 
@@ -27,7 +27,7 @@ def test_record_holds_path_captures_and_follow_ups(flows: dict[str, Flow],
                                                    clock: SteppingClock) -> None:
     record = full_first_visit(flows, clock)
     assert record.call_id == "call-1" and record.agent_id == "A1" and record.customer_ref == "C-1"
-    assert record.outcome == Outcome.COMPLETED and record.waited_for_customer_hangup
+    assert record.disposition.id == "completed" and record.waited_for_customer_hangup
     assert [e.step for e in record.path][:4] == [
         "prepare", "identity.confirm_name", "identity.confirm_phone", "introduce"]
     assert record.path[2].lines == ["您是13812345678号客户吗?"]

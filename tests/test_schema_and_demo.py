@@ -44,6 +44,7 @@ def test_demo_runs_one_call_per_flow() -> None:
     assert "客户:     是" in text
     assert "看到您上月话费是128.50元,本月话费是36.00元" in text
     assert "您的手机从9月欠费停机了" in text
+    assert "客户经理: 我是招商证券客户经理，我们向您推荐银证通！" in text  # the securities library
     assert "13812345678" not in text and "文三路100号" not in text  # the record is redacted
 
 
@@ -52,8 +53,8 @@ def test_demo_json_is_the_records() -> None:
     run_demo(out, as_json=True)
     records = json.loads(out.getvalue())
     assert [r["flow_id"] for r in records] == [s.flow for s in SAMPLES]
-    assert [r["outcome"] for r in records] == [
-        "completed", "completed", "completed", "rescheduled", "completed"]
+    assert [r["disposition"]["id"] for r in records] == [
+        "completed", "completed", "completed", "rescheduled", "completed", "interested"]
 
 
 def test_cli_check_reports_problems_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:

@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from callscript import Billing, Flow, builtin_flows, placeholder_context
+from callscript import Flow, builtin_flows
 
 from .conftest import FIXTURES
 
@@ -70,14 +70,16 @@ SEED_LINES: list[tuple[str, str | None]] = [
 
 def rendered_steps() -> list[str]:
     """Every step of every built-in flow, its lines joined, under the seed's placeholders."""
-    default = placeholder_context()
-    billing = Billing.model_construct(**(dict(default.billing) | {"suspended_since_month": "XX"}))
-    suspended = default.model_copy(update={"billing": billing})
     flows: dict[str, Flow] = builtin_flows()
     said = []
     for flow in flows.values():
+        schema = flow.schema
+        idle = schema.placeholder_context(only=[p for p in schema.fields
+                                                if p != "billing.suspended_since_month"])
+        suspended = schema.placeholder_context(only=[p for p in schema.fields
+                                                     if p != "billing.idle_since_month"])
         for step_id in flow.steps:
-            for context in (default, suspended):
+            for context in (idle, suspended):
                 said.append("".join(flow.render_step(step_id, context)))
     return said
 

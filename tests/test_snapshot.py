@@ -53,7 +53,7 @@ def test_snapshot_of_another_version_is_refused_without_a_migration(
 
 def test_declared_migration_renames_steps() -> None:
     mini = load_flows(FIXTURES / "good" / "mini.yaml")["mini"]
-    context = {"customer": {"name": "王", "title": "女士"}}
+    context = {"customer": {"name": "王", "title": "女士"}, "deployment": {"hotline": "10010"}}
     call = Call.start(mini, context)
     old = call.snapshot()
     old["version"] = 1

@@ -51,7 +51,7 @@ def test_the_unreachable_arm_shows_as_missed_in_every_report(broken: Flow) -> No
     coverage = Coverage([broken])
     rng = random.Random(1)
     with coverage.collecting():
-        for _ in range(50):
+        for _ in range(200):
             random_walk(broken, sample_context(broken, rng), rng)
     text = coverage.to_text()
     assert f"{BROKEN}:{line_of(BROKEN, 'billing.this_month < 0')}: skips_closing: missed arm" in text
@@ -104,7 +104,8 @@ def test_cli_check_explores_and_fails_on_violations(capsys: pytest.CaptureFixtur
 
 def test_cli_cover_writes_cases_the_plugin_replays(tmp_path: Path, pytester: pytest.Pytester) -> None:
     context = tmp_path / "context.yaml"
-    context.write_text("customer: {name: 王, title: 女士}\n", encoding="utf-8")
+    context.write_text("customer: {name: 王, title: 女士}\ndeployment: {hotline: '10010'}\n",
+                       encoding="utf-8")
     out = pytester.path / "mini.cases.yaml"
     flow_file = FIXTURES / "good" / "mini.yaml"
     assert main(["cover", "mini", "--flow-file", str(flow_file), "--context", str(context),
@@ -116,7 +117,7 @@ def test_cli_cover_writes_cases_the_plugin_replays(tmp_path: Path, pytester: pyt
 
 def test_a_case_that_no_longer_holds_fails_with_a_clear_message(pytester: pytest.Pytester) -> None:
     source = Path(__file__).parent / "cases" / "second_visit.cases.yaml"
-    text = source.read_text("utf-8").replace("outcome: refused", "outcome: completed", 1)
+    text = source.read_text("utf-8").replace("disposition: refused", "disposition: completed", 1)
     pytester.makefile(".cases.yaml", second_visit=text)
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(failed=1, passed=text.count("- name:") - 1)
@@ -129,7 +130,10 @@ def test_plugin_measures_coverage_and_fails_under_a_threshold(pytester: pytest.P
 
         def test_a_call():
             flow = callscript.builtin_flows()["second_visit"]
-            call = callscript.Call.start(flow, {"customer": {"name": "王", "title": "先生"}})
+            call = callscript.Call.start(flow, {"customer": {"name": "王", "title": "先生"},
+                                                 "agent": {"name": "李娜", "phone": "88001234"},
+                                                 "deployment": {"hotline": "10010",
+                                                                "service_centre": "营业厅"}})
             call.answer("no_time")
             call.answer("refuses")
     """)

@@ -24,52 +24,59 @@ __version__ = "0.1.0"
 _EXPORTS: dict[str, str] = {
     "SteppingClock": "clocks", "sequential_ids": "clocks",
     "AnswerOption": "compile", "Flow": "compile",
-    "Agent": "context", "Billing": "context", "CallContext": "context", "Customer": "context",
-    "Deployment": "context", "placeholder_context": "context",
-    "AnswerRejected": "errors", "CallEnded": "errors", "CallscriptError": "errors",
-    "CaptureRejected": "errors", "ContextError": "errors", "FlowError": "errors",
+    "ContextSchema": "context", "Disposition": "dispositions",
+    "AnswerRejected": "errors", "ArgumentError": "errors", "CallEnded": "errors",
+    "CallscriptError": "errors", "CaptureRejected": "errors", "Conflict": "errors",
+    "ContextError": "errors", "FlowError": "errors", "ListenerError": "errors",
     "NotApplicableError": "errors", "Problem": "errors", "SnapshotError": "errors",
-    "FlowLibrary": "library", "builtin_flows": "library", "load_flows": "library",
+    "StaleRevision": "errors", "TurnIdReused": "errors",
+    "MonthDay": "captures",
+    "FlowLibrary": "library", "builtin_flows": "library", "builtin_library": "library",
+    "load_flows": "library", "load_libraries": "library", "load_library": "library",
     "PrivacyFilter": "privacy",
-    "CallRecord": "record", "Complaint": "record", "Escalation": "record", "FollowUp": "record",
-    "PathEntry": "record",
+    "CallRecord": "record", "Complaint": "record", "DispositionRef": "record",
+    "Escalation": "record", "FollowUp": "record", "PathEntry": "record",
     "Call": "runtime", "CallEvent": "runtime", "Prompt": "runtime",
-    "Outcome": "spec",
 }
 
 __all__ = [  # static, so linters see the re-exports; a test keeps it equal to _EXPORTS
-    "Agent",
     "AnswerOption",
     "AnswerRejected",
-    "Billing",
+    "ArgumentError",
     "Call",
-    "CallContext",
     "CallEnded",
     "CallEvent",
     "CallRecord",
     "CallscriptError",
     "CaptureRejected",
     "Complaint",
+    "Conflict",
     "ContextError",
-    "Customer",
-    "Deployment",
+    "ContextSchema",
+    "Disposition",
+    "DispositionRef",
     "Escalation",
     "Flow",
     "FlowError",
     "FlowLibrary",
     "FollowUp",
+    "ListenerError",
+    "MonthDay",
     "NotApplicableError",
-    "Outcome",
     "PathEntry",
     "PrivacyFilter",
     "Problem",
     "Prompt",
     "SnapshotError",
+    "StaleRevision",
     "SteppingClock",
+    "TurnIdReused",
     "__version__",
     "builtin_flows",
+    "builtin_library",
     "load_flows",
-    "placeholder_context",
+    "load_libraries",
+    "load_library",
     "sequential_ids",
 ]
 
@@ -88,29 +95,42 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # the same names, for type checkers and editors
+    from callscript.captures import MonthDay
     from callscript.clocks import SteppingClock, sequential_ids
     from callscript.compile import AnswerOption, Flow
-    from callscript.context import (
-        Agent,
-        Billing,
-        CallContext,
-        Customer,
-        Deployment,
-        placeholder_context,
-    )
+    from callscript.context import ContextSchema
+    from callscript.dispositions import Disposition
     from callscript.errors import (
         AnswerRejected,
+        ArgumentError,
         CallEnded,
         CallscriptError,
         CaptureRejected,
+        Conflict,
         ContextError,
         FlowError,
+        ListenerError,
         NotApplicableError,
         Problem,
         SnapshotError,
+        StaleRevision,
+        TurnIdReused,
     )
-    from callscript.library import FlowLibrary, builtin_flows, load_flows
+    from callscript.library import (
+        FlowLibrary,
+        builtin_flows,
+        builtin_library,
+        load_flows,
+        load_libraries,
+        load_library,
+    )
     from callscript.privacy import PrivacyFilter
-    from callscript.record import CallRecord, Complaint, Escalation, FollowUp, PathEntry
+    from callscript.record import (
+        CallRecord,
+        Complaint,
+        DispositionRef,
+        Escalation,
+        FollowUp,
+        PathEntry,
+    )
     from callscript.runtime import Call, CallEvent, Prompt
-    from callscript.spec import Outcome

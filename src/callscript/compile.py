@@ -8,16 +8,26 @@ undeclared template variables, unknown guard fields, private attributes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
-from jinja2 import Template
-from transitions import Machine
-
-from callscript.context import ALWAYS_AVAILABLE, CONTEXT_FIELDS, CallContext
+from callscript.compiled import (
+    INTERRUPT_PREFIX,
+    AnswerOption,
+    CompiledAnswer,
+    CompiledStep,
+    Flow,
+    Guard,
+    Interruption,
+    Line,
+    template_variables,
+)
+from callscript.context import ContextSchema
+from callscript.dispositions import Disposition
 from callscript.errors import FlowError, Problem
+from callscript.graph import capture_gaps, edges, prefix, reachable, trapped
 from callscript.loader import LoadedSpec, Loc, SourceMap
+from callscript.machine import build_machine
 from callscript.render import (
     Reads,
     TemplateProblem,
@@ -27,132 +37,13 @@ from callscript.render import (
     render,
 )
 from callscript.rules.wording import DEFAULT_FORBIDDEN, forbidden_in
-from callscript.spec import RETURN, AnswerSpec, CaptureSpec, EffectSpec, FlowSpec, Outcome, StepSpec
+from callscript.spec import RETURN, AnswerSpec, CaptureSpec, EffectSpec, FlowSpec, StepSpec
 
-INTERRUPT_PREFIX = "!"  # trigger names of interruptions; answer ids cannot start with it
+__all__ = ["INTERRUPT_PREFIX", "AnswerOption", "CompiledStep", "Flow", "compile_flow",
+           "index_specs", "template_variables"]
 
-
-@dataclass(frozen=True, slots=True)
-class Line:
-    """One line (spoken, or an agent note): plain text, or a template that reads variables."""
-
-    source: str
-    template: Template | None  # None: the line is plain text
-    file_line: int | None = None  # where the line is written, for reports
-
-    def render(self, variables: Mapping[str, Any]) -> str:
-        return self.source if self.template is None else render(self.template, variables)
-
-
-@dataclass(frozen=True, slots=True)
-class AnswerOption:
-    """An answer or interruption as the agent is offered it."""
-
-    id: str
-    label: str
-    captures: tuple[CaptureSpec, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Guard:
-    source: str
-    evaluate: Callable[..., Any]
-
-
-@dataclass(frozen=True, slots=True)
-class CompiledAnswer:
-    id: str
-    label: str
-    target: str  # qualified step id, or RETURN
-    return_to: str | None
-    guard: Guard | None
-    captures: tuple[CaptureSpec, ...]  # the step's, then the answer's own
-    effects: tuple[EffectSpec, ...]
-    line: int | None  # where the answer is written, for reports
-
-
-@dataclass(frozen=True, slots=True)
-class CompiledStep:
-    id: str  # qualified: "greet" in a flow, "busy.propose_time" from a sub-dialogue
-    file: str
-    line: int | None
-    lines: tuple[Line, ...]
-    notes: tuple[Line, ...]
-    answers: Mapping[str, CompiledAnswer]
-    effects: tuple[EffectSpec, ...]
-    outcome: Outcome | None
-    interruptible: bool
-    time_limit: tuple[Guard, str] | None  # seconds (an expression), the answer once time is up
-    customer_hangs_up_first: bool
-    options: tuple[AnswerOption, ...]  # every answer, in file order; built once, shared by calls
-    static_lines: tuple[str, ...] | None  # the lines, when none of them reads a variable
-    static_notes: tuple[str, ...] | None
-
-    @property
-    def terminal(self) -> bool:
-        return self.outcome is not None
-
-    @property
-    def guarded(self) -> bool:
-        return any(a.guard is not None for a in self.answers.values())
-
-    def render(self, variables: Mapping[str, Any]) -> tuple[str, ...]:
-        """The agent's lines; plain lines come from the shared tuple, not a per-call copy."""
-        if self.static_lines is not None:
-            return self.static_lines
-        return tuple(line.render(variables) for line in self.lines)
-
-    def render_notes(self, variables: Mapping[str, Any]) -> tuple[str, ...]:
-        if self.static_notes is not None:
-            return self.static_notes
-        return tuple(note.render(variables) for note in self.notes)
-
-
-@dataclass(frozen=True, slots=True)
-class Interruption:
-    id: str
-    label: str
-    start: str  # qualified step id
-
-
-@dataclass(frozen=True, slots=True)
-class Flow:
-    """A compiled flow: immutable, shared by every call of it."""
-
-    id: str
-    version: int
-    title: str
-    purpose: str
-    start: str
-    steps: Mapping[str, CompiledStep]
-    interruptions: Mapping[str, Interruption]
-    interruption_options: tuple[AnswerOption, ...]
-    required_context: frozenset[str]
-    optional_context: frozenset[str]
-    applies_when: Guard | None
-    applies_reason: str
-    captures: Mapping[str, CaptureSpec]
-    migrations: Mapping[int, Mapping[str, str]]
-    milestones: tuple[frozenset[str], ...]
-    files: tuple[str, ...]
-    machine: Machine = field(repr=False, compare=False)
-
-    def __repr__(self) -> str:
-        return f"<Flow {self.id} v{self.version}: {len(self.steps)} steps>"
-
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        printer.text(repr(self))  # hypothesis and IPython would print every field
-
-    def render_step(self, step_id: str, context: CallContext,
-                    captured: Mapping[str, Any] | None = None) -> tuple[str, ...]:
-        """The agent lines of one step for ``context``, outside any call (previews, printing)."""
-        return self.steps[step_id].render(template_variables(context, captured or {}))
-
-
-def template_variables(context: CallContext, captured: Mapping[str, Any]) -> dict[str, Any]:
-    """What templates and guards see: the context parts and the captured values."""
-    return {"customer": context.customer, "billing": context.billing, "agent": context.agent,
-            "deployment": context.deployment, "captured": captured}
+# What a line or guard reads of `captured`, per step: (name, where, file line)
+CaptureReads = dict[str, list[tuple[str, str, int | None]]]
 
 
 @dataclass
@@ -173,13 +64,21 @@ class _Unit:
 
 class _Compiler:
     def __init__(self, flow: LoadedSpec, library: Mapping[str, LoadedSpec],
-                 forbidden: Sequence[str], standalone: bool = False) -> None:
+                 forbidden: Sequence[str], schema: ContextSchema,
+                 dispositions: Mapping[str, Disposition], standalone: bool = False,
+                 library_name: str = "") -> None:
         self.flow = flow
+        self.library_name = library_name
         self.standalone = standalone  # a sub-dialogue compiled on its own, to check it
         self.library = library
         self.forbidden = forbidden
+        self.schema = schema
+        self.dispositions = dispositions
         self.problems: list[Problem] = []
         self.units: dict[str, _Unit] = {}
+        self.step = ""  # the qualified id of the step being compiled
+        self.capture_reads: CaptureReads = {}
+        self.spoken: dict[str, set[str]] = {}  # step -> context paths its lines say
 
     def fail(self, unit: _Unit, loc: Loc, message: str, line_offset: int = 0) -> None:
         problem = unit.source.problem(loc, message)
@@ -203,7 +102,7 @@ class _Compiler:
         while pending:
             unit, loc, sub_id = pending.pop(0)
             if sub_id in self.units:
-                continue
+                continue  # mutual includes: each file once
             sub = self.library.get(sub_id)
             if sub is None or sub.spec.kind != "subdialogue":
                 self.fail(unit, loc, f"unknown sub-dialogue {sub_id!r}")
@@ -238,28 +137,38 @@ class _Compiler:
 
     def check_reads(self, unit: _Unit, loc: Loc, reads: Reads, declared: set[str],
                     capture_names: set[str], what: str) -> None:
-        for path, line in reads.paths.items():
+        base_line = unit.source.line(loc)
+        for full, line in reads.paths.items():
+            # customer.birthday.month reads the field customer.birthday (an attribute of its value)
+            path = ".".join(full.split(".")[:2])
             if path.split(".", 1)[0] == "captured":
                 name = path.split(".")[1] if "." in path else ""
                 if name not in capture_names:
                     self.fail(unit, loc, f"{what} reads {path!r}, but the flow captures no "
                                          f"{name or 'such field'}", line - 1)
-            elif path not in CONTEXT_FIELDS:  # holds exactly the valid part.name paths
-                self.fail(unit, loc, f"{what} reads {path!r}, which is not a context field", line - 1)
+                elif self.step:
+                    at = None if base_line is None else base_line + line - 1
+                    self.capture_reads.setdefault(self.step, []).append((name, what, at))
+            elif path not in self.schema.fields:  # holds exactly the valid part.name paths
+                hint = self.schema.file or "the library's context.yaml"
+                self.fail(unit, loc, f"{what} reads {path!r}, which is not a context field "
+                                     f"(declare it in {hint})", line - 1)
             elif path not in declared:
                 self.fail(unit, loc, f"{what} reads {path!r}, which the flow's context does not "
                                      "declare (add it to context.required or context.optional)",
                           line - 1)
+            elif what == "line" and self.step:
+                self.spoken.setdefault(self.step, set()).add(path)
 
     def guard(self, unit: _Unit, loc: Loc, source: str, declared: set[str],
-              capture_names: set[str]) -> Guard | None:
+              capture_names: set[str], label: str = "") -> Guard | None:
         try:
             evaluate, reads = parse_guard(source)
         except TemplateProblem as err:
             self.fail(unit, loc, str(err))
             return None
         self.check_reads(unit, loc, reads, declared, capture_names, "guard")
-        return Guard(source, evaluate)
+        return Guard(source, evaluate, label)
 
     def line(self, unit: _Unit, loc: Loc, source: str, declared: set[str],
              capture_names: set[str], spoken: bool = True) -> Line | None:
@@ -273,7 +182,7 @@ class _Compiler:
         except TemplateProblem as err:
             self.fail(unit, loc, str(err), err.line - 1)
             return None
-        self.check_reads(unit, loc, reads, declared, capture_names, "line")
+        self.check_reads(unit, loc, reads, declared, capture_names, "line" if spoken else "note")
         if not reads.paths:  # template syntax, but nothing read: render once now
             return Line(render(template, {}), None, file_line)
         return Line(source, template, file_line)
@@ -286,8 +195,8 @@ class _Compiler:
         for unit in self.units.values():
             for key, bucket in (("required", required), ("optional", optional)):
                 for i, path in enumerate(getattr(unit.spec.context, key)):
-                    if path not in CONTEXT_FIELDS:
-                        known = ", ".join(sorted(CONTEXT_FIELDS))
+                    if path not in self.schema.fields:
+                        known = ", ".join(sorted(self.schema.fields))
                         self.fail(unit, ("context", key, i),
                                   f"unknown context field {path!r}; known fields: {known}")
                     bucket.add(path)
@@ -300,20 +209,29 @@ class _Compiler:
                 for i, answer in enumerate(step.answers):
                     for j, cap in enumerate((*step.capture, *answer.capture)):
                         seen = captures.setdefault(cap.name, cap)
-                        if seen.type != cap.type or seen.sensitive != cap.sensitive:
+                        if (seen.type, seen.sensitive, seen.choices) != (cap.type, cap.sensitive,
+                                                                         cap.choices):
                             loc: Loc = ("steps", step_id, "answers", i, "capture", j)
                             self.fail(unit, loc, f"capture {cap.name!r} is declared elsewhere "
-                                                 "with another type or sensitivity")
+                                                 "with another type, sensitivity or choices")
         return captures
+
+    def check_disposition(self, unit: _Unit, loc: Loc, disposition: str | None) -> None:
+        if disposition is not None and disposition not in self.dispositions:
+            known = ", ".join(sorted(self.dispositions))
+            self.fail(unit, loc, f"disposition {disposition!r} is not declared in the library's "
+                                 f"dispositions.yaml; declared: {known}")
 
     def check_effects(self, unit: _Unit, step_id: str, step: StepSpec,
                       captures: Mapping[str, CaptureSpec]) -> None:
+        self.check_disposition(unit, ("steps", step_id, "disposition"), step.disposition)
         located: list[tuple[Loc, EffectSpec]] = [
             (("steps", step_id, "effects", i), e) for i, e in enumerate(step.effects)]
         for j, answer in enumerate(step.answers):
             located += [(("steps", step_id, "answers", j, "effects", i), e)
                         for i, e in enumerate(answer.effects)]
         for loc, effect in located:
+            self.check_disposition(unit, (*loc, "disposition"), effect.disposition)
             if effect.follow_up and effect.follow_up.due.at_capture:
                 name = effect.follow_up.due.at_capture
                 cap = captures.get(name)
@@ -328,13 +246,15 @@ class _Compiler:
     def compile_step(self, unit: _Unit, step_id: str, step: StepSpec, declared: set[str],
                      capture_names: set[str]) -> CompiledStep:
         base: Loc = ("steps", step_id)
+        self.step = f"{unit.prefix}{step_id}"
 
         def compiled(key: str, sources: list[str]) -> list[Line]:
             out = [self.line(unit, (*base, key, i), source, declared, capture_names,
-                             spoken=key == "say") for i, source in enumerate(sources)]
+                             spoken=key != "notes") for i, source in enumerate(sources)]
             return [line for line in out if line is not None]
 
         lines, notes = compiled("say", step.say), compiled("notes", step.notes)
+        return_lines = compiled("say_on_return", step.say_on_return)
         answers: dict[str, CompiledAnswer] = {}
         for i, answer in enumerate(step.answers):
             answers[answer.id] = self.compile_answer(unit, (*base, "answers", i), step, answer,
@@ -344,10 +264,12 @@ class _Compiler:
             seconds = self.guard(unit, (*base, "time_limit", "seconds"), step.time_limit.seconds,
                                  declared, capture_names)
             time_limit = (seconds, step.time_limit.answer) if seconds else None
+        self.step = ""
         return CompiledStep(
-            id=f"{unit.prefix}{step_id}", file=unit.source.file, line=unit.source.line(base),
-            lines=tuple(lines), notes=tuple(notes), answers=answers,
-            effects=tuple(step.effects), outcome=step.outcome, interruptible=step.interruptible,
+            id=f"{unit.prefix}{step_id}", title=step.title or f"{unit.prefix}{step_id}",
+            file=unit.source.file, line=unit.source.line(base), lines=tuple(lines), notes=tuple(notes),
+            return_lines=tuple(return_lines), answers=answers, effects=tuple(step.effects),
+            disposition=step.disposition, marks=tuple(step.marks), interruptible=step.interruptible,
             time_limit=time_limit, customer_hangs_up_first=step.customer_hangs_up_first,
             options=tuple(AnswerOption(a.id, a.label, a.captures) for a in answers.values()),
             static_lines=_static(lines), static_notes=_static(notes),
@@ -364,7 +286,10 @@ class _Compiler:
                                                      "go with `to: return`")
         guard = None
         if answer.guard is not None:
-            guard = self.guard(unit, (*loc, "guard"), answer.guard, declared, capture_names)
+            source, label = ((answer.guard, "") if isinstance(answer.guard, str)
+                             else (answer.guard.if_, answer.guard.label))
+            where = (*loc, "guard") if isinstance(answer.guard, str) else (*loc, "guard", "if")
+            guard = self.guard(unit, where, source, declared, capture_names, label)
         names = [c.name for c in (*step.capture, *answer.capture)]
         for name in sorted({n for n in names if names.count(n) > 1}):
             self.fail(unit, (*loc, "capture"), f"capture {name!r} is declared twice for this answer")
@@ -375,51 +300,35 @@ class _Compiler:
     def check_graph(self, steps: Mapping[str, CompiledStep],
                     interruptions: Mapping[str, Interruption]) -> set[str]:
         """Refuse dead and trapped steps; return the steps this flow can reach."""
-        edges: dict[str, set[str]] = {sid: set() for sid in steps}
-        for sid, step in steps.items():
-            for answer in step.answers.values():
-                if answer.target != RETURN:
-                    edges[sid].add(answer.target)
-                if answer.return_to:
-                    edges[sid].add(answer.return_to)
-
-        def reachable(roots: Iterable[str], within: str | None = None) -> set[str]:
-            seen: set[str] = set()
-            stack = [r for r in roots if r in steps]
-            while stack:
-                sid = stack.pop()
-                if sid not in seen and (within is None or _prefix(sid) == within):
-                    seen.add(sid)
-                    stack.extend(edges[sid])
-            return seen
-
+        graph = edges(steps)
         # Dead code in a file: steps neither its start nor any other file leads to.
-        entered = {t for sid, out in edges.items() for t in out if _prefix(t) != _prefix(sid)}
+        entered = {t for sid, out in graph.items() for t in out if prefix(t) != prefix(sid)}
         for unit in self.units.values():
             roots = [f"{unit.prefix}{unit.spec.start}",
-                     *(t for t in entered if _prefix(t) == unit.prefix)]
-            alive = reachable(roots, within=unit.prefix)
+                     *(t for t in entered if prefix(t) == unit.prefix)]
+            alive = reachable(steps, graph, roots, within=unit.prefix)
             for local in unit.spec.steps:
                 if f"{unit.prefix}{local}" not in alive:
                     self.fail(unit, ("steps", local), f"step {local!r} is unreachable")
         start = f"{self.root.prefix}{self.flow.spec.start}"
-        used = reachable([start, *(i.start for i in interruptions.values())])
-        # A way out: reaching a terminal step, or returning to the step that called.
-        way_out = {sid for sid in used if steps[sid].terminal
-                   or any(a.target == RETURN for a in steps[sid].answers.values())}
-        changed = True
-        while changed:
-            changed = False
-            for sid in used - way_out:
-                if edges[sid] & way_out:
-                    way_out.add(sid)
-                    changed = True
-        for sid in sorted(used - way_out, key=list(steps).index):
-            unit = self.units[_prefix(sid).rstrip(".")]
+        used = reachable(steps, graph, [start, *(i.start for i in interruptions.values())])
+        for sid in trapped(steps, graph, used):
+            unit = self.units[prefix(sid).rstrip(".")]
             local = sid.removeprefix(unit.prefix)
             self.fail(unit, ("steps", local),
                       f"step {local!r} has no way out: no path from it reaches an end")
         return used
+
+    def check_capture_reads(self, steps: Mapping[str, CompiledStep], start: str,
+                            interruptions: Mapping[str, Interruption]) -> None:
+        """A line or guard may read only what every path to it has captured (required)."""
+        for gap in capture_gaps(steps, start, interruptions, self.capture_reads):
+            step = steps[gap.step]
+            self.problems.append(Problem(
+                step.file, gap.line, f"{gap.where} reads captured.{gap.name}, which some path to "
+                f"step {gap.step!r} arrives without (a guard sees only what earlier steps "
+                "captured; an optional capture may be absent): capture it as required on every "
+                "path before this step", f"steps.{gap.step.removeprefix(prefix(gap.step))}"))
 
     def compile(self) -> Flow:
         self.collect_units()
@@ -427,7 +336,7 @@ class _Compiler:
         root = self.root
         start = f"{root.prefix}{spec.start}"
         required, optional = self.declared_context()
-        declared = required | optional | set(ALWAYS_AVAILABLE)
+        declared = required | optional | set(self.schema.implicit)
         captures = self.all_captures()
         capture_names = set(captures)
         for unit in self.units.values():
@@ -436,7 +345,9 @@ class _Compiler:
                           f"start step {unit.spec.start!r} is not a step of this file")
         applies = None
         if spec.applies_when is not None:
-            applies = self.guard(root, ("applies_when",), spec.applies_when, declared, set())
+            source, label = ((spec.applies_when, "") if isinstance(spec.applies_when, str)
+                             else (spec.applies_when.if_, spec.applies_when.label))
+            applies = self.guard(root, ("applies_when",), source, declared, set(), label)
         interruptions: dict[str, Interruption] = {}
         for i, sub_id in enumerate(spec.interruptions):
             sub = self.units.get(sub_id)
@@ -458,12 +369,15 @@ class _Compiler:
             frozenset(self.resolve(root, ("milestones", i, j), target) or "" for j, target in
                       enumerate(group)) for i, group in enumerate(spec.milestones))
         used = self.check_graph(steps, interruptions) if not self.problems else set()
-        if self.problems:
-            raise FlowError(self.problems)
         # Only what this flow can reach: a shared file may hold steps other flows use.
         steps = {sid: step for sid, step in steps.items() if sid in used}
+        if not self.problems:
+            self.check_capture_reads(steps, start, interruptions)
+        if self.problems:
+            raise FlowError(self.problems)
         captures = {c.name: c for step in steps.values() for a in step.answers.values()
                     for c in a.captures}
+        spoken = frozenset(p for sid, paths in self.spoken.items() if sid in steps for p in paths)
         return Flow(
             id=spec.id, version=spec.version, title=spec.title, purpose=spec.purpose,
             start=start, steps=steps, interruptions=interruptions,
@@ -473,65 +387,33 @@ class _Compiler:
             migrations={m.from_version: dict(m.rename_steps) for m in spec.migrations},
             milestones=milestones,
             files=tuple(u.source.file for u in self.units.values()),
+            schema=self.schema, dispositions=self.dispositions, spoken_context=spoken,
+            library=self.library_name,
             machine=build_machine(start, steps, interruptions),
         )
-
-
-def _prefix(step_id: str) -> str:
-    """ "busy." for "busy.ask_time", "" for a step of the flow's own file."""
-    return step_id.split(".", 1)[0] + "." if "." in step_id else ""
 
 
 def _static(lines: list[Line]) -> tuple[str, ...] | None:
     return tuple(line.source for line in lines) if all(ln.template is None for ln in lines) else None
 
 
-# The runtime passes itself as the model; these callbacks are the only code that
-# transitions calls, and they stay thin: the runtime owns every side effect.
-def _enter_callback(step: CompiledStep) -> Callable[[Any], None]:
-    def enter(event: Any) -> None:
-        event.model.apply_effects(step.effects, step.id)
-    return enter
-
-
-def _after_callback(answer: CompiledAnswer, step: str) -> Callable[[Any], None]:
-    def after(event: Any) -> None:
-        event.model.apply_effects(answer.effects, step)
-    return after
-
-
-def build_machine(start: str, steps: Mapping[str, CompiledStep],
-                  interruptions: Mapping[str, Interruption]) -> Machine:
-    """One machine per flow; calls are detached models passed to Event.trigger."""
-    states = [
-        {"name": sid, "on_enter": [_enter_callback(step)] if step.effects else []}
-        for sid, step in steps.items()
-    ]
-    machine = Machine(model=None, states=states, initial=start, auto_transitions=False,
-                      send_event=True, ignore_invalid_triggers=False)
-    for sid, step in steps.items():
-        for answer in step.answers.values():
-            dest = None if answer.target == RETURN else answer.target  # None: internal
-            # No conditions: a guard decides whether an answer is offered, and the runtime
-            # checks that before it changes anything; evaluating it again here, after the
-            # answer's captures are merged, could refuse a move half made.
-            after: list[str | Callable[..., bool | None]] = []
-            if answer.effects:
-                after.append(_after_callback(answer, sid))
-            machine.add_transition(answer.id, sid, dest, after=after)
-        if step.interruptible and not step.terminal:
-            for interruption in interruptions.values():
-                machine.add_transition(INTERRUPT_PREFIX + interruption.id, sid, interruption.start)
-    return machine
-
-
 def compile_flow(flow: LoadedSpec, library: Mapping[str, LoadedSpec],
-                 forbidden: Iterable[str] = DEFAULT_FORBIDDEN, standalone: bool = False) -> Flow:
+                 forbidden: Iterable[str] = DEFAULT_FORBIDDEN, standalone: bool = False, *,
+                 schema: ContextSchema | None = None,
+                 dispositions: Mapping[str, Disposition] | None = None,
+                 library_name: str = "") -> Flow:
     """Compile one flow; ``library`` maps ids to every file it may include.
 
+    ``schema`` and ``dispositions`` default to the built-in telecom library's.
     ``standalone=True`` compiles a sub-dialogue on its own, to check it as a file.
     """
-    return _Compiler(flow, library, tuple(forbidden), standalone).compile()
+    if schema is None or dispositions is None:
+        from callscript.library import builtin_library
+
+        base = builtin_library()
+        schema, dispositions = schema or base.schema, dispositions or base.dispositions
+    return _Compiler(flow, library, tuple(forbidden), schema, dispositions, standalone,
+                     library_name).compile()
 
 
 def index_specs(loaded: Iterable[LoadedSpec]) -> dict[str, LoadedSpec]:

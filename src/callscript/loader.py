@@ -7,20 +7,20 @@ no YAML or pydantic traceback reaches the user.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from callscript.errors import FlowError, Problem
 from callscript.spec import FlowSpec
 
 Loc = tuple[str | int, ...]
+M = TypeVar("M", bound=BaseModel)
 
 _Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml if built
 
@@ -140,16 +140,30 @@ def _pydantic_problems(err: ValidationError, source: SourceMap) -> Iterator[Prob
         yield source.problem(loc, message)
 
 
-def load_text(text: str, file: str) -> LoadedSpec:
-    """Validate the YAML text of one flow file."""
+def load_model(text: str, file: str, model: type[M]) -> tuple[M, SourceMap]:
+    """Validate the YAML text of one file against ``model``, every problem with file:line."""
     data, source = parse_yaml(text, file)
     if not isinstance(data, dict):
-        raise FlowError([Problem(file, 1, "a flow file is a mapping (id: …, steps: …)")])
+        raise FlowError([Problem(file, 1, "the file is a mapping of keys to values")])
     try:
-        spec = FlowSpec.model_validate(data)
+        return model.model_validate(data), source
     except ValidationError as err:
         raise FlowError(list(_pydantic_problems(err, source))) from None
+
+
+def load_text(text: str, file: str) -> LoadedSpec:
+    """Validate the YAML text of one flow file."""
+    spec, source = load_model(text, file, FlowSpec)
+    _warn_deprecated(source)
     return LoadedSpec(spec, source)
+
+
+def _warn_deprecated(source: SourceMap) -> None:
+    for loc, line in source.lines.items():
+        if loc and loc[-1] == "outcome":
+            warnings.warn(f"{source.file}:{line}: {format_loc(loc)}: `outcome:` is deprecated "
+                          "and will be refused in the next version; write `disposition:`",
+                          DeprecationWarning, stacklevel=3)
 
 
 def load_file(path: str | Path) -> LoadedSpec:
@@ -161,12 +175,3 @@ def load_file(path: str | Path) -> LoadedSpec:
     except (OSError, UnicodeDecodeError) as err:
         raise FlowError([Problem(str(path), None, f"cannot read: {err}")]) from None
     return load_text(text, str(path))
-
-
-@cache  # specs are immutable: parse the shipped files once per process
-def builtin_specs() -> tuple[LoadedSpec, ...]:
-    """The flow and sub-dialogue files shipped in callscript/flows."""
-    folder = resources.files("callscript") / "flows"
-    return tuple(load_text(entry.read_text(encoding="utf-8"), f"callscript/flows/{entry.name}")
-                 for entry in sorted(folder.iterdir(), key=lambda e: e.name)
-                 if entry.name.endswith((".yaml", ".yml")))

@@ -13,7 +13,6 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from callscript.privacy import mask, mask_text
-from callscript.spec import Outcome
 
 
 class _Model(BaseModel):
@@ -79,6 +78,14 @@ class Complaint(_Model):
     __str__ = __repr__
 
 
+class DispositionRef(_Model):
+    """How the call ended, as the library declares it: id, the CRM's code, the label."""
+
+    id: str
+    code: str
+    label: str
+
+
 class CallRecord(_Model):
     """Everything about one call, ready for the CRM."""
 
@@ -89,7 +96,7 @@ class CallRecord(_Model):
     customer_ref: str | None
     started_at: datetime
     ended_at: datetime | None
-    outcome: Outcome | None
+    disposition: DispositionRef | None = Field(description="None while the call is live")
     path: list[PathEntry]
     captures: dict[str, Any]
     sensitive_fields: list[str] = Field(description="Names of captures that are personal data")
@@ -100,31 +107,41 @@ class CallRecord(_Model):
         False, description="The closing was said: the agent hangs up after the customer")
 
     def redacted(self) -> CallRecord:
-        """A copy with every sensitive capture masked, in captures and in the lines said."""
+        """A copy safe to log or print: personal data masked everywhere it appears.
+
+        Sensitive captures are masked as values; their values, and every run of five
+        or more digits (phone and ID numbers), are masked in all free text: the lines
+        said, other captures (a phone typed into a remark), complaints, notes.
+        """
         secret = [v for k, v in self.captures.items() if k in self.sensitive_fields]
         for entry in self.path:
             secret.extend(v for k, v in entry.captures.items() if k in self.sensitive_fields)
 
+        def text(value: str) -> str:
+            return mask_text(value, secret)
+
         def hide(captures: dict[str, Any]) -> dict[str, Any]:
-            return {k: mask(v) if k in self.sensitive_fields and v is not None else v
+            return {k: (mask(v) if k in self.sensitive_fields else text(v) if isinstance(v, str)
+                        else v) if v is not None else v
                     for k, v in captures.items()}
 
         path = [
             entry.model_copy(update={
-                "lines": [mask_text(line, secret) for line in entry.lines],
+                "lines": [text(line) for line in entry.lines],
                 "captures": hide(entry.captures),
             })
             for entry in self.path
         ]
-        complaints = [
-            c.model_copy(update={"text": mask_text(c.text, secret) if c.text else c.text})
-            for c in self.complaints
-        ]
+        complaints = [c.model_copy(update={"text": text(c.text) if c.text else c.text})
+                      for c in self.complaints]
+        follow_ups = [f.model_copy(update={"note": text(f.note)}) for f in self.follow_ups]
+        escalations = [e.model_copy(update={"reason": text(e.reason)}) for e in self.escalations]
         return self.model_copy(update={"path": path, "captures": hide(self.captures),
-                                       "complaints": complaints})
+                                       "complaints": complaints, "follow_ups": follow_ups,
+                                       "escalations": escalations})
 
     def __repr__(self) -> str:
         return (f"CallRecord(call_id={self.call_id!r}, flow={self.flow_id!r} v{self.flow_version}, "
-                f"outcome={self.outcome}, steps={len(self.path)})")
+                f"disposition={self.disposition.id if self.disposition else None}, steps={len(self.path)})")
 
     __str__ = __repr__

@@ -1,228 +1,174 @@
-"""A live call: the current prompt, answers, interruptions, hold, snapshot, record.
+"""A live call: a thin shell around the pure transition in ``callscript.turn``.
 
-A Call is detached from its flow's machine: the shared transitions machine moves
-it by ``Event.trigger(call)`` (the call is the model, with a ``state`` attribute),
-so starting a call builds nothing and registers nothing.
+Every turn (answer, interrupt, hold, resume) goes the same way: check the
+arguments, answer a replayed turn id from memory, refuse a stale revision, read
+the clock once, compute the whole next state (``turn``), swap it in with one
+assignment, then announce the turn's events. A listener that raises cannot undo
+or half-apply the turn: every listener still gets every event, and the call
+then raises ``ListenerError`` (turn applied, its prompt and revision attached).
+
+A call never builds a ``transitions`` machine and is never added to one: the
+flow's machine is the table the turn looks destinations up in.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import ValidationError
+import msgspec
 
-from callscript.captures import from_json, to_json, validate_captures
-from callscript.compile import (
-    INTERRUPT_PREFIX,
-    AnswerOption,
-    CompiledStep,
-    Flow,
-    template_variables,
+from callscript import turn as transition
+from callscript.captures import from_json
+from callscript.clocks import Clock, IdFactory, new_id, peek, read, utc_now
+from callscript.compile import CompiledStep, Flow, template_variables
+from callscript.contextual import (
+    CallContext,
+    check_context,
+    deployment_zone,
+    personal_values,
+    record_identity,
 )
-from callscript.context import CallContext, context_value
+from callscript.effects import appointments
 from callscript.errors import (
     AnswerRejected,
-    CallEnded,
-    CaptureRejected,
-    ContextError,
+    ArgumentError,
+    ListenerError,
     NotApplicableError,
     SnapshotError,
+    StaleRevision,
+    TurnIdReused,
 )
-from callscript.privacy import PrivacyFilter, mask, mask_digit_runs
-from callscript.record import CallRecord, Complaint, Escalation, FollowUp, PathEntry
-from callscript.rules.calendar import add_working_days, local_date
-from callscript.snapshot import SNAPSHOT_FORMAT, snapshot_adapter
-from callscript.spec import RETURN, EffectSpec, Outcome
+from callscript.events import CallEvent, Listener, deliver, public_detail
+from callscript.events import complaint as public_complaint
+from callscript.events import escalation as public_escalation
+from callscript.events import follow_up as public_follow_up
+from callscript.privacy import PrivacyFilter
+from callscript.prompt import MAX_INTERRUPTION_DEPTH, Prompt, build_prompt, outcome_at
+from callscript.record import CallRecord, DispositionRef, PathEntry
+from callscript.snapshot import ENCODER, build, load_state, new_fingerprint, parse, same_customer
+from callscript.state import MAX_ID, CallState, Fingerprint, TurnMemo
+
+__all__ = ["HOLD", "MAX_INTERRUPTION_DEPTH", "Call", "CallEvent", "Prompt", "call_observers",
+           "check_context"]
 
 log = logging.getLogger("callscript.call")
 log.addFilter(PrivacyFilter())  # a logger's filter runs before any handler, a host's too
 
-MAX_INTERRUPTION_DEPTH = 4
 HOLD = "hold"  # the interruption Call.hold raises (the built-in hold sub-dialogue)
 
 # Testing hooks (coverage, the pytest plugin): called with every call started or
 # restored. Empty in production, so a call pays one falsy check.
 call_observers: list[Callable[[Call], None]] = []
 
-Clock = Callable[[], datetime]
-IdFactory = Callable[[], str]
-EventKind = Literal["step_entered", "captured", "follow_up", "escalated", "complaint", "ended"]
+def _check_turn_args(revision: object, turn_id: object) -> None:
+    if revision is not None and (not isinstance(revision, int) or isinstance(revision, bool)):
+        raise ArgumentError("revision", "an int (the revision the turn answers) or None", revision)
+    if turn_id is not None and (not isinstance(turn_id, str) or not 1 <= len(turn_id) <= MAX_ID):
+        raise ArgumentError("turn_id", f"text of 1 to {MAX_ID} characters or None", turn_id)
 
 
-@dataclass(frozen=True, slots=True)
-class Prompt:
-    """What the agent sees now."""
-
-    step: str
-    lines: tuple[str, ...]
-    notes: tuple[str, ...]
-    answers: tuple[AnswerOption, ...]
-    interruptions: tuple[AnswerOption, ...]
-    terminal: bool
-    outcome: Outcome | None
-    on_hold: bool
-
-    def __repr__(self) -> str:  # lines may say the customer's phone number: mask it here
-        lines = [mask_digit_runs(line) for line in self.lines]
-        return (f"Prompt(step={self.step!r}, lines={lines!r}, "
-                f"answers={[a.id for a in self.answers]!r}, terminal={self.terminal})")
-
-
-@dataclass(frozen=True, slots=True)
-class CallEvent:
-    """Something the host may want to react to."""
-
-    kind: EventKind
-    call_id: str
-    step: str
-    detail: Any = None
-    sensitive: bool = field(default=False, repr=False)
-
-    def __repr__(self) -> str:
-        detail = mask(self.detail) if self.sensitive else self.detail
-        return f"CallEvent({self.kind}, call={self.call_id}, step={self.step}, detail={detail!r})"
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _new_id() -> str:
-    return uuid.uuid4().hex
-
-
-_NO_CAPTURES: Mapping[str, Any] = MappingProxyType({})
-
-
-class _Entry:
-    """A path entry while the call runs; PathEntry is its frozen record form."""
-
-    __slots__ = ("answer", "at", "captures", "interruption", "lines", "step")
-
-    def __init__(self, step: str, lines: tuple[str, ...], at: datetime) -> None:
-        self.step, self.lines, self.at = step, lines, at
-        self.answer: str | None = None
-        self.interruption: str | None = None
-        self.captures: Mapping[str, Any] = _NO_CAPTURES
-
-
-def check_context(flow: Flow, context: CallContext | Mapping[str, Any]) -> CallContext:
-    """The validated context, or ContextError naming invalid or missing fields (never values)."""
-    if not isinstance(context, CallContext):
-        try:
-            context = CallContext.model_validate(context)
-        except ValidationError as err:
-            wrong = sorted({".".join(str(p) for p in e["loc"]) for e in err.errors()})
-            raise ContextError(flow.id, f"invalid context fields: {', '.join(wrong)}") from None
-    missing = sorted(p for p in flow.required_context if context_value(context, p) is None)
-    if missing:
-        raise ContextError(flow.id, f"missing context fields: {', '.join(missing)}", missing)
-    return context
+def _check_captures(captures: object) -> Mapping[Any, Any] | None:
+    if captures is not None and not isinstance(captures, Mapping):
+        raise ArgumentError("captures", "a mapping of capture names to values, or None", captures)
+    return captures
 
 
 class Call:
     """One live call through a compiled flow. Create with ``Call.start`` or ``Call.restore``."""
 
-    __slots__ = ("_clock", "_complaints", "_escalations", "_follow_ups", "_listeners",
-                 "_outcome", "_path", "_prompt", "_stack", "call_id", "captured", "context",
-                 "ended_at", "flow", "started_at", "state", "variables")
+    __slots__ = ("_appointments", "_base", "_clock", "_listeners", "_mark", "_prompt", "_state",
+                 "_zone", "call_id", "context", "flow", "started_at")
 
     def __init__(self, flow: Flow, context: CallContext, *, call_id: str, started_at: datetime,
-                 clock: Clock, listeners: Iterable[Callable[[CallEvent], None]]) -> None:
+                 clock: Clock, listeners: Iterable[Listener], mark: Fingerprint,
+                 state: CallState) -> None:
         self.flow = flow
         self.context = context
         self.call_id = call_id
         self.started_at = started_at
-        self.ended_at: datetime | None = None
-        self.state = flow.start  # the attribute the transitions machine reads and sets
-        self.captured: dict[str, Any] = {}
-        self.variables = template_variables(context, self.captured)
         self._clock = clock
         self._listeners = list(listeners)
-        self._path: list[_Entry] = []
-        self._stack: list[str] = []
-        self._follow_ups: list[FollowUp] = []
-        self._complaints: list[Complaint] = []
-        self._escalations: list[Escalation] = []
-        self._outcome: Outcome | None = None  # set by an outcome effect; see _outcome_at
+        self._mark = mark
+        self._state = state
+        self._base = template_variables(context, {})  # context parts; captured added per turn
         self._prompt: Prompt | None = None
+        self._zone = deployment_zone(context)
+        self._appointments = appointments(flow)
 
     # -- creation --------------------------------------------------------------
 
+    @staticmethod
+    def _check(flow: object, clock: object, listeners: object) -> list[Listener]:
+        if not isinstance(flow, Flow):
+            raise ArgumentError("flow", "a compiled Flow (from builtin_flows() or load_flows())",
+                                flow)
+        if not callable(clock):
+            raise ArgumentError("clock", "a callable returning an aware datetime", clock)
+        if type(listeners) is tuple and not listeners:
+            return []
+        if isinstance(listeners, str | bytes) or not isinstance(listeners, Iterable):
+            raise ArgumentError("listeners", "an iterable of callables", listeners)
+        given = list(listeners)
+        for listener in given:
+            if not callable(listener):
+                raise ArgumentError("listeners", "an iterable of callables", listener)
+        return given
+
     @classmethod
     def start(cls, flow: Flow, context: CallContext | Mapping[str, Any], *,
-              clock: Clock = _utc_now, ids: IdFactory = _new_id,
-              listeners: Iterable[Callable[[CallEvent], None]] = ()) -> Call:
-        """Start a call. Raises ContextError or NotApplicableError before anything is said."""
-        checked = check_context(flow, context)
-        call = cls(flow, checked, call_id=ids(), started_at=clock(), clock=clock,
-                   listeners=listeners)
-        if flow.applies_when is not None and not flow.applies_when.evaluate(**call.variables):
+              clock: Clock = utc_now, ids: IdFactory = new_id,
+              listeners: Iterable[Listener] = (), placeholders: bool = False) -> Call:
+        """Start a call at revision 1. Raises ContextError or NotApplicableError before
+        anything is said; ListenerError (with ``.call``) if a listener raised.
+
+        ``placeholders=True`` lets unset fields the lines say show as the schema's
+        placeholders (``***``), for a demo or a rehearsal; never for a real call."""
+        given = cls._check(flow, clock, listeners)
+        if not callable(ids):
+            raise ArgumentError("ids", "a callable returning a new call id", ids)
+        checked = check_context(flow, context, placeholders=placeholders)
+        variables = template_variables(checked, {})
+        if flow.applies_when is not None and not flow.applies_when.evaluate(**variables):
             raise NotApplicableError(flow.id, flow.applies_when.source,
                                      flow.applies_reason or "its condition is false")
-        step = flow.steps[flow.start]
-        call._enter(step, step.render(call.variables))
-        if step.effects:
-            call.apply_effects(step.effects, step.id)
-        log.debug("call %s started %s v%d", call.call_id, flow.id, flow.version)
+        call_id = ids()
+        if not isinstance(call_id, str) or not 1 <= len(call_id) <= MAX_ID:
+            raise ArgumentError("ids", f"a callable returning text of 1 to {MAX_ID} characters",
+                                call_id)
+        now = read(clock)
+        first = transition.begin(flow, variables, now, {"flow": flow.id, "version": flow.version})
+        call = cls(flow, checked, call_id=call_id, started_at=now, clock=clock, listeners=given,
+                   mark=new_fingerprint(checked), state=first.state)
+        log.debug("call %s started %s v%d", call_id, flow.id, flow.version)
         for observe in call_observers:
             observe(call)
+        try:
+            call._announce(first)
+        except ListenerError as err:
+            err.call = call
+            raise
         return call
 
     @classmethod
-    def restore(cls, flow: Flow, snapshot: str | Mapping[str, Any],
-                context: CallContext | Mapping[str, Any], *, clock: Clock = _utc_now,
-                listeners: Iterable[Callable[[CallEvent], None]] = ()) -> Call:
-        """Continue a call from ``snapshot()``. Entry effects are not run again."""
-        try:
-            data = json.loads(snapshot) if isinstance(snapshot, str) else snapshot
-            snap = snapshot_adapter().validate_python(data)
-        except (ValueError, ValidationError) as err:
-            where = ""
-            if isinstance(err, ValidationError):
-                where = ", ".join(sorted({".".join(str(p) for p in e["loc"]) for e in err.errors()}))
-                where = f" (at {where})"
-            raise SnapshotError(f"not a valid callscript snapshot{where}") from None
-        rename = _migration(flow, snap["flow"], snap["version"])
-        checked = check_context(flow, context)
-        call = cls(flow, checked, call_id=snap["call_id"], started_at=snap["started_at"],
-                   clock=clock, listeners=listeners)
-
-        def step_id(old: str) -> str:
-            new = rename.get(old, old)
-            if new not in flow.steps:
-                raise SnapshotError(f"snapshot names step {old!r}, which flow {flow.id!r} "
-                                    f"v{flow.version} does not have")
-            return new
-
-        for item in snap["path"]:
-            entry = _Entry(step_id(item["step"]), tuple(item["lines"]), item["at"])
-            entry.answer, entry.interruption = item["answer"], item["interruption"]
-            if item["captures"]:
-                try:
-                    entry.captures = {k: from_json(flow.captures[k], v)
-                                      for k, v in item["captures"].items()}
-                except (KeyError, ValidationError):
-                    raise SnapshotError("snapshot has an invalid capture at step "
-                                        f"{item['step']!r}") from None
-                call.captured.update(entry.captures)
-            call._path.append(entry)
-        call.state = step_id(snap["step"])
-        if not call._path or call._path[-1].step != call.state:
-            raise SnapshotError("snapshot's path does not end at its step")
-        call._stack = [step_id(s) for s in snap["stack"]]
-        call._follow_ups = snap["follow_ups"]
-        call._complaints = snap["complaints"]
-        call._escalations = snap["escalations"]
-        call._outcome = snap["outcome"]
-        call.ended_at = snap["ended_at"]
+    def restore(cls, flow: Flow, snapshot: str | bytes | Mapping[str, Any],
+                context: CallContext | Mapping[str, Any], *, clock: Clock = utc_now,
+                listeners: Iterable[Listener] = (), placeholders: bool = False) -> Call:
+        """Continue a call from ``snapshot()`` or ``snapshot_json()``. Announces nothing and
+        runs no entry effects. SnapshotError names what is wrong; a context whose customer or
+        billing differs from the one the call started with is refused."""
+        given = cls._check(flow, clock, listeners)
+        snap = parse(snapshot)
+        checked = check_context(flow, context, placeholders=placeholders)
+        if not same_customer(snap.context, checked):
+            parts = " or ".join(flow.schema.per_customer)
+            raise SnapshotError(f"the context's {parts} part is not the one the call "
+                                "was started with (the snapshot's context fingerprint differs)")
+        call = cls(flow, checked, call_id=snap.call_id, started_at=snap.started_at, clock=clock,
+                   listeners=given, mark=snap.context, state=load_state(flow, snap))
         for observe in call_observers:
             observe(call)
         return call
@@ -230,277 +176,236 @@ class Call:
     # -- reading ---------------------------------------------------------------
 
     @property
+    def state(self) -> str:
+        """The current step's id."""
+        return self._state.step
+
+    @property
+    def revision(self) -> int:
+        """1 for a new call, one more after every turn."""
+        return self._state.revision
+
+    @property
     def step(self) -> CompiledStep:
-        return self.flow.steps[self.state]
+        return self.flow.steps[self._state.step]
 
     @property
     def ended(self) -> bool:
-        return self.flow.steps[self.state].terminal
+        return self.flow.steps[self._state.step].terminal
 
     @property
-    def outcome(self) -> Outcome | None:
-        """The outcome once ended; before that, the one an outcome effect has set, if any."""
-        step = self.flow.steps[self.state]
-        return self._outcome_at(step) if step.terminal else self._outcome
+    def ended_at(self) -> datetime | None:
+        return self._state.ended_at
+
+    @property
+    def updated_at(self) -> datetime:
+        """The clock reading of the last turn (of the start, for a new call)."""
+        return self._state.path[-1].at
+
+    @property
+    def captured(self) -> Mapping[str, Any]:
+        """The values captured so far (read-only)."""
+        return MappingProxyType(self._state.captured)
+
+    @property
+    def disposition(self) -> str | None:
+        """The disposition id once ended; before that, the one an effect has set, if any."""
+        step = self.flow.steps[self._state.step]
+        return (outcome_at(self.flow, step, self._state.outcome) if step.terminal
+                else self._state.outcome)
 
     @property
     def return_stack(self) -> tuple[str, ...]:
         """Steps the call returns to when the current sub-dialogues end, innermost last."""
-        return tuple(self._stack)
+        return self._state.stack
 
     @property
     def on_hold(self) -> bool:
         """Whether the customer is waiting: the current step has a time limit."""
-        return self.flow.steps[self.state].time_limit is not None
+        return self.flow.steps[self._state.step].time_limit is not None
 
     @property
     def prompt(self) -> Prompt:
         if self._prompt is None:
-            self._prompt = self._build_prompt()
+            state = self._state
+            step = self.flow.steps[state.step]
+            plain = step.static_notes is not None and not step.guarded  # nothing to render
+            self._prompt = build_prompt(self.flow, state.step, state.path[-1].lines,
+                                        len(state.stack), state.outcome,
+                                        self._base if plain else
+                                        transition.with_captured(self._base, state.captured),
+                                        state.revision)
         return self._prompt
-
-    def _build_prompt(self) -> Prompt:
-        step = self.flow.steps[self.state]
-        answers = step.options
-        if step.guarded:
-            answers = tuple(o for o in answers if (guard := step.answers[o.id].guard) is None
-                            or guard.evaluate(**self.variables))
-        interruptions: tuple[AnswerOption, ...] = ()
-        if step.interruptible and not step.terminal and len(self._stack) < MAX_INTERRUPTION_DEPTH:
-            interruptions = self.flow.interruption_options
-        return Prompt(step.id, self._path[-1].lines, step.render_notes(self.variables), answers,
-                      interruptions,
-                      step.terminal, self._outcome_at(step), self.on_hold)
-
-    # -- moving ----------------------------------------------------------------
-
-    def answer(self, answer_id: str, captures: Mapping[str, Any] | None = None) -> Prompt:
-        """Take the customer's answer. Raises AnswerRejected and changes nothing if not allowed."""
-        step = self._require_live()
-        allowed = [a.id for a in self.prompt.answers]
-        if answer_id not in allowed:
-            raise AnswerRejected(step.id, answer_id, allowed)
-        chosen = step.answers[answer_id]
-        if step.time_limit is not None and answer_id != step.time_limit[1] and self.time_up():
-            raise AnswerRejected(step.id, answer_id, [step.time_limit[1]], reason=(
-                f"the customer has waited longer than {self.time_limit_seconds()} seconds at "
-                f"step {step.id!r}"))
-        try:
-            values = validate_captures(chosen.captures, captures or {})
-        except ValueError as err:
-            raise CaptureRejected(step.id, answer_id, [c.name for c in chosen.captures],
-                                  err.args[0]) from None
-        stack = self._stack
-        if chosen.target == RETURN:
-            if not stack:
-                raise AnswerRejected(step.id, answer_id, allowed, "there is no step to return to")
-            dest = stack[-1]
-        else:
-            dest = chosen.target
-        captured = {**self.captured, **values}
-        # Render before changing anything: a template error must leave the call as it was.
-        lines = self.flow.steps[dest].render({**self.variables, "captured": captured})
-        entry = self._path[-1]
-        entry.answer, entry.captures = answer_id, values or _NO_CAPTURES
-        self.captured.update(values)
-        if chosen.return_to is not None:
-            stack.append(chosen.return_to)
-        self.flow.machine.events[answer_id].trigger(self)  # moves, runs entry and answer effects
-        if chosen.target == RETURN:  # the trigger was an internal transition: go back by hand
-            stack.pop()
-            self.flow.machine.set_state(dest, model=self)  # back where we left: no entry effects
-        self._after_move(dest, lines, values, step.id)
-        return self.prompt
-
-    def interrupt(self, interruption_id: str) -> Prompt:
-        """Raise an interruption (customer busy, not the holder, …) from the current step."""
-        step = self._require_live()
-        allowed = [i.id for i in self.prompt.interruptions]
-        if interruption_id not in allowed:
-            raise AnswerRejected(step.id, interruption_id, allowed,
-                                 f"interruption {interruption_id!r} cannot be raised at step "
-                                 f"{step.id!r}")
-        dest = self.flow.interruptions[interruption_id].start
-        lines = self.flow.steps[dest].render(self.variables)
-        self._path[-1].interruption = interruption_id
-        self._stack.append(step.id)
-        self.flow.machine.events[INTERRUPT_PREFIX + interruption_id].trigger(self)
-        self._after_move(dest, lines, {}, step.id)
-        return self.prompt
-
-    def hold(self) -> Prompt:
-        """Ask the customer to wait (请您稍等一下); the injected clock times the hold."""
-        if HOLD not in self.flow.interruptions:
-            raise AnswerRejected(self.state, HOLD, list(self.flow.interruptions),
-                                 f"flow {self.flow.id!r} has no hold")
-        return self.interrupt(HOLD)
 
     def time_limit_seconds(self) -> int | None:
         """The current step's time limit, if it has one."""
-        limit = self.flow.steps[self.state].time_limit
-        return None if limit is None else int(limit[0].evaluate(**self.variables))
+        return transition.time_limit_seconds(self.flow, self._state, self._base)
 
     def time_up(self) -> bool:
-        """Whether the call has stayed at a timed step (a hold) past its limit."""
-        seconds = self.time_limit_seconds()
-        if seconds is None:
+        """Whether the call has stayed at a timed step (a hold) past its limit.
+
+        Reads the clock once, without moving a clock that has ``peek`` (SteppingClock).
+        """
+        if self.flow.steps[self._state.step].time_limit is None:
             return False
-        return self._clock() - self._path[-1].at > timedelta(seconds=seconds)
+        return transition.time_up(self.flow, self._state, self._base, peek(self._clock))
 
-    def resume(self, captures: Mapping[str, Any] | None = None) -> Prompt:
-        """End a wait: the step's first answer (back to the call), or its time-up answer."""
-        step = self.flow.steps[self.state]
+    # -- turns -----------------------------------------------------------------
+
+    def answer(self, answer_id: str, captures: Mapping[str, Any] | None = None, *,
+               revision: int | None = None, turn_id: str | None = None) -> Prompt:
+        """Take the customer's answer. Refusals (AnswerRejected, CaptureRejected, CallEnded,
+        StaleRevision, TurnIdReused, ArgumentError) change nothing."""
+        if not isinstance(answer_id, str):
+            raise ArgumentError("answer_id", "an answer id (text)", answer_id)
+        given = _check_captures(captures)
+        _check_turn_args(revision, turn_id)
+
+        def compute(now: datetime, memo: tuple[str, str] | None) -> transition.Turn:
+            return transition.answer(
+                self.flow, self._state, self._base, self.call_id, answer_id, given, now,
+                zone=self._zone, appointments=self._appointments,
+                memo=memo)
+        return self._take("answer", answer_id, given, revision, turn_id, compute)
+
+    def interrupt(self, interruption_id: str, *, revision: int | None = None,
+                  turn_id: str | None = None) -> Prompt:
+        """Raise an interruption (customer busy, not the holder, …) from the current step."""
+        if not isinstance(interruption_id, str):
+            raise ArgumentError("interruption_id", "an interruption id (text)", interruption_id)
+        _check_turn_args(revision, turn_id)
+
+        def compute(now: datetime, memo: tuple[str, str] | None) -> transition.Turn:
+            return transition.interrupt(self.flow, self._state, self._base, self.call_id,
+                                        interruption_id, now, memo)
+        return self._take("interrupt", interruption_id, None, revision, turn_id, compute)
+
+    def hold(self, *, revision: int | None = None, turn_id: str | None = None) -> Prompt:
+        """Ask the customer to wait (请您稍等一下); the injected clock times the hold."""
+        if HOLD not in self.flow.interruptions:
+            raise AnswerRejected(self._state.step, None, list(self.flow.interruptions),
+                                 f"flow {self.flow.id!r} has no hold")
+        return self.interrupt(HOLD, revision=revision, turn_id=turn_id)
+
+    def resume(self, captures: Mapping[str, Any] | None = None, *, revision: int | None = None,
+               turn_id: str | None = None) -> Prompt:
+        """End a wait: the step's first answer (back to the call), or, once the time limit
+        has passed, its time-up answer. Reads the clock once, for both decisions."""
+        given = _check_captures(captures)
+        _check_turn_args(revision, turn_id)
+        step = self.flow.steps[self._state.step]
         if step.time_limit is None:
-            raise AnswerRejected(self.state, "resume", [], "the call is not on hold")
-        first = next(iter(step.answers))
-        return self.answer(step.time_limit[1] if self.time_up() else first, captures)
+            raise AnswerRejected(step.id, None, [], "the call is not on hold")
 
-    def _require_live(self) -> CompiledStep:
-        step = self.flow.steps[self.state]
-        if step.terminal:
-            raise CallEnded(f"call {self.call_id} has ended at step {step.id!r}")
-        return step
+        def compute(now: datetime, memo: tuple[str, str] | None) -> transition.Turn:
+            late = transition.time_up(self.flow, self._state, self._base, now)
+            chosen = step.time_limit[1] if late and step.time_limit else next(iter(step.answers))
+            return transition.answer(
+                self.flow, self._state, self._base, self.call_id, chosen, given, now,
+                zone=self._zone, appointments=self._appointments,
+                memo=memo)
+        return self._take("resume", "", given, revision, turn_id, compute)
 
-    def _enter(self, step: CompiledStep, lines: tuple[str, ...]) -> None:
-        self._path.append(_Entry(step.id, lines, self._clock()))
-        self._prompt = None
-        if step.terminal:
-            self.ended_at = self._path[-1].at
+    def _take(self, kind: str, name: str, captures: Mapping[Any, Any] | None,
+              revision: int | None, turn_id: str | None,
+              compute: Callable[[datetime, tuple[str, str] | None], transition.Turn]) -> Prompt:
+        memo = None
+        if turn_id is not None:
+            digest = transition.input_digest(kind, name, captures)
+            for seen in self._state.turns:
+                if seen.id == turn_id:
+                    if seen.digest != digest:
+                        raise TurnIdReused(self._state.revision)
+                    return self._replayed(seen)
+            memo = (turn_id, digest)
+        if revision is not None and revision != self._state.revision:
+            raise StaleRevision(revision, self._state.revision)
+        taken = compute(read(self._clock), memo)
+        self._state, self._prompt = taken.state, None  # the commit: one swap, nothing before
+        log.debug("call %s: revision %d at %s", self.call_id, taken.state.revision,
+                  taken.state.step)
+        return self._announce(taken)
 
-    def _after_move(self, dest: str, lines: tuple[str, ...], values: Mapping[str, Any],
-                    source: str) -> None:
-        step = self.flow.steps[dest]
-        self._enter(step, lines)
-        log.debug("call %s: %s -> %s", self.call_id, source, dest)
-        if self._listeners:
-            for name, value in values.items():
-                sensitive = self.flow.captures[name].sensitive
-                self._emit("captured", source, (name, value), sensitive=sensitive)
-            self._emit("step_entered", dest, dest)
-            if step.terminal:
-                self._emit("ended", dest, self._outcome_at(step))
+    def _replayed(self, memo: TurnMemo) -> Prompt:
+        """The prompt a remembered turn returned, rebuilt from the path entry it entered."""
+        state = self._state
+        if memo.entry == len(state.path) - 1:
+            return self.prompt
+        captured: dict[str, Any] = {}
+        for entry in state.path[:memo.entry]:
+            captured.update({k: from_json(self.flow.captures[k], v)
+                             for k, v in entry.captures.items()})
+        entry = state.path[memo.entry]
+        return build_prompt(self.flow, entry.step, entry.lines, memo.depth, None,
+                            transition.with_captured(self._base, captured), memo.revision)
 
-    # -- effects (called by the machine's on_enter, and at the start step) -----
+    def _announce(self, taken: transition.Turn) -> Prompt:
+        prompt = self.prompt
+        if not self._listeners or not taken.drafts:
+            return prompt
+        state = taken.state
+        first = state.events - len(taken.drafts) + 1
+        secrets = (*personal_values(self.context),
+                   *(str(v) for k, v in state.captured.items() if self.flow.captures[k].sensitive))
+        events = [CallEvent(kind, self.call_id, first + i, state.revision, taken.now,  # type: ignore[arg-type]
+                            step, public_detail(detail), sensitive, secrets)
+                  for i, (kind, step, detail, sensitive) in enumerate(taken.drafts)]
+        failures = deliver(list(self._listeners), events)
+        if failures:
+            raise ListenerError(failures, state.revision, prompt)
+        return prompt
 
-    def apply_effects(self, effects: Iterable[EffectSpec], step: str) -> None:
-        for effect in effects:
-            self._apply(effect, step)
-
-    def _apply(self, effect: EffectSpec, step: str) -> None:
-        now = self._clock()
-        if effect.follow_up is not None:
-            rule, estimated = effect.follow_up.due, False
-            due: date | datetime | None
-            if rule.in_days is not None:
-                due = local_date(now) + timedelta(days=rule.in_days)
-            elif rule.in_working_days is not None:
-                due, estimated = add_working_days(local_date(now), rule.in_working_days)
-            else:
-                due = self.captured.get(rule.at_capture or "")
-            item = FollowUp(kind=effect.follow_up.kind, due=due, estimated=estimated,
-                            note=effect.follow_up.note, step=step)
-            self._follow_ups.append(item)
-            self._emit("follow_up", step, item)
-        elif effect.escalate is not None:
-            escalation = Escalation(reason=effect.escalate.reason, step=step, at=now)
-            self._escalations.append(escalation)
-            self._emit("escalated", step, escalation)
-        elif effect.complaint is not None:
-            spec = effect.complaint
-            text = self.captured.get(spec.text_capture) if spec.text_capture else None
-            reply_due, estimated = add_working_days(local_date(now), 3)
-            complaint = Complaint(kind=spec.kind, text=None if text is None else str(text),
-                                  step=step, at=now, reply_due=reply_due, estimated=estimated)
-            self._complaints.append(complaint)
-            self._emit("complaint", step, complaint)
-            # the reply is on the follow-up list too, so hosts read one list of due dates
-            reply = FollowUp(kind=f"reply_{spec.kind}", due=reply_due, estimated=estimated,
-                             note="3个工作日内答复客户", step=step)
-            self._follow_ups.append(reply)
-            self._emit("follow_up", step, reply)
-        elif effect.outcome is not None:
-            self._outcome = effect.outcome
-
-    def _outcome_at(self, step: CompiledStep) -> Outcome | None:
-        """An outcome effect says how a completed call completed; any other end wins."""
-        if step.outcome == Outcome.COMPLETED and self._outcome is not None:
-            return self._outcome
-        return step.outcome
-
-    def _emit(self, kind: EventKind, step: str, detail: Any, sensitive: bool = False) -> None:
-        if not self._listeners:
-            return
-        event = CallEvent(kind, self.call_id, step, detail, sensitive)
-        for listener in self._listeners:
-            listener(event)
-
-    def subscribe(self, listener: Callable[[CallEvent], None]) -> None:
-        """Call ``listener`` with every CallEvent from now on."""
+    def subscribe(self, listener: Listener) -> None:
+        """Call ``listener`` with every CallEvent from the next turn on."""
+        if not callable(listener):
+            raise ArgumentError("listener", "a callable taking a CallEvent", listener)
         self._listeners.append(listener)
 
     # -- persistence -------------------------------------------------------------
 
-    def _path_entries(self) -> list[PathEntry]:
-        return [PathEntry.model_construct(step=e.step, lines=list(e.lines), at=e.at,
-                                          answer=e.answer, interruption=e.interruption,
-                                          captures=_json_captures(e.captures))
-                for e in self._path]
-
     def snapshot(self) -> dict[str, Any]:
         """The call's state as JSON-compatible data; store it between requests."""
-        return {
-            "format": SNAPSHOT_FORMAT,
-            "flow": self.flow.id,
-            "version": self.flow.version,
-            "call_id": self.call_id,
-            "started_at": self.started_at.isoformat(),
-            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
-            "step": self.state,
-            "stack": list(self._stack),
-            "outcome": self._outcome,
-            "path": [  # lines stay tuples: JSON arrays, and shared, not copied
-                {"step": e.step, "lines": e.lines, "at": e.at.isoformat(),
-                 "answer": e.answer, "interruption": e.interruption,
-                 "captures": _json_captures(e.captures)}
-                for e in self._path
-            ],
-            "follow_ups": [f.model_dump(mode="json") for f in self._follow_ups],
-            "complaints": [c.model_dump(mode="json") for c in self._complaints],
-            "escalations": [e.model_dump(mode="json") for e in self._escalations],
-        }
+        data: dict[str, Any] = msgspec.json.decode(self.snapshot_json())
+        return data  # exactly the JSON data: datetimes as ISO text, arrays as lists
+
+    def snapshot_json(self) -> bytes:
+        """The snapshot as UTF-8 JSON bytes (what ``snapshot()`` holds, encoded directly)."""
+        return ENCODER.encode(build(self.flow, self.call_id, self.started_at, self._mark,
+                                    self._state))
 
     def record(self) -> CallRecord:
         """The call's record so far (complete once the call has ended)."""
-        step = self.flow.steps[self.state]
-        return CallRecord(
+        state = self._state
+        step = self.flow.steps[state.step]
+        agent_id, customer_ref = record_identity(self.context)
+        captured: dict[str, Any] = {}
+        path = []
+        for e in state.path:
+            captured.update(e.captures)
+            path.append(PathEntry.model_construct(
+                step=e.step, lines=list(e.lines), at=e.at, answer=e.answer,
+                interruption=e.interruption, captures=dict(e.captures)))
+        return CallRecord.model_construct(  # built from validated state: no second validation
             call_id=self.call_id, flow_id=self.flow.id, flow_version=self.flow.version,
-            agent_id=self.context.agent.id, customer_ref=self.context.customer.reference,
-            started_at=self.started_at, ended_at=self.ended_at, outcome=self.outcome,
-            path=self._path_entries(), captures=_json_captures(self.captured),
+            agent_id=agent_id, customer_ref=customer_ref,
+            started_at=self.started_at, ended_at=state.ended_at,
+            disposition=self._disposition_ref(),
+            path=path, captures=captured,
             sensitive_fields=sorted(n for n, c in self.flow.captures.items() if c.sensitive),
-            follow_ups=list(self._follow_ups), complaints=list(self._complaints),
-            escalations=list(self._escalations),
+            follow_ups=[public_follow_up(f) for f in state.follow_ups],
+            complaints=[public_complaint(c) for c in state.complaints],
+            escalations=[public_escalation(e) for e in state.escalations],
             waited_for_customer_hangup=step.customer_hangs_up_first,
         )
 
+    def _disposition_ref(self) -> DispositionRef | None:
+        found = self.disposition
+        if found is None or not self.ended:
+            return None
+        declared = self.flow.dispositions[found]
+        return DispositionRef(id=declared.id, code=declared.code, label=declared.label)
+
     def __repr__(self) -> str:
-        return (f"<Call {self.call_id} {self.flow.id} v{self.flow.version} at {self.state!r}"
+        return (f"<Call {self.call_id} {self.flow.id} v{self.flow.version} at "
+                f"{self._state.step!r} revision {self._state.revision}"
                 f"{' (ended)' if self.ended else ''}>")
-
-
-def _json_captures(captures: Mapping[str, Any]) -> dict[str, Any]:
-    if not captures:
-        return {}
-    return {name: to_json(value) for name, value in captures.items()}
-
-
-def _migration(flow: Flow, snapshot_flow: str, version: int) -> Mapping[str, str]:
-    if snapshot_flow != flow.id:
-        raise SnapshotError(f"snapshot is of flow {snapshot_flow!r}, not {flow.id!r}")
-    if version == flow.version:
-        return {}
-    if version in flow.migrations:
-        return flow.migrations[version]
-    raise SnapshotError(
-        f"snapshot is of {flow.id!r} v{version}, the flow is v{flow.version}, and the flow "
-        f"declares no migration from v{version}")

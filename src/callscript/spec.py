@@ -7,7 +7,6 @@ docs/flow-format.md explains every field; the JSON Schema is generated from here
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -23,25 +22,11 @@ Target = Annotated[
 RETURN = "return"
 
 
-class Outcome(StrEnum):
-    """How a call ended."""
-
-    COMPLETED = "completed"
-    RESCHEDULED = "rescheduled"
-    REFUSED = "refused"
-    WRONG_NUMBER = "wrong_number"
-    NOT_HOLDER_RECORDED = "not_holder_recorded"
-    ESCALATED = "escalated"
-    CALLBACK_SCHEDULED = "callback_scheduled"
-    HUNG_UP = "hung_up"
-    NO_ANSWER = "no_answer"
-
-
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-CaptureType = Literal["text", "phone", "date", "datetime", "int", "decimal", "bool", "choice"]
+CaptureType = Literal["text", "phone", "date", "datetime", "month_day", "int", "decimal", "bool", "choice"]
 
 
 class CaptureSpec(_Spec):
@@ -91,21 +76,42 @@ class ComplaintSpec(_Spec):
     text_capture: Identifier | None = Field(None, description="Capture holding the customer's words")
 
 
+def _outcome_alias(data: Any) -> Any:
+    """``outcome:`` is the pre-0.2 name of ``disposition:``; accepted for one version."""
+    if isinstance(data, dict) and "outcome" in data:
+        if "disposition" in data:
+            raise ValueError("give `disposition` only (`outcome` is its deprecated name)")
+        data = {("disposition" if k == "outcome" else k): v for k, v in data.items()}
+    return data
+
+
 class EffectSpec(_Spec):
     """One effect applied when a step is entered. Exactly one key."""
 
     follow_up: FollowUpSpec | None = None
     escalate: EscalationSpec | None = None
     complaint: ComplaintSpec | None = None
-    outcome: Outcome | None = Field(
+    disposition: Identifier | None = Field(
         None, description="How the call completed: replaces `completed` at the end")
+
+    _alias = model_validator(mode="before")(_outcome_alias)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Self:
-        given = [v for v in (self.follow_up, self.escalate, self.complaint, self.outcome) if v]
+        given = [v for v in (self.follow_up, self.escalate, self.complaint, self.disposition) if v]
         if len(given) != 1:
-            raise ValueError("an effect has exactly one of follow_up, escalate, complaint, outcome")
+            raise ValueError("an effect has exactly one of follow_up, escalate, complaint, "
+                             "disposition")
         return self
+
+
+class GuardSpec(_Spec):
+    """A condition with its words: ``{if: "billing.this_month < billing.last_month", label: 话费下降}``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    if_: str = Field(alias="if", min_length=1, description="Jinja2 expression")
+    label: str = Field(min_length=1, description="The condition in words (Chinese), for views")
 
 
 class AnswerSpec(_Spec):
@@ -114,7 +120,9 @@ class AnswerSpec(_Spec):
     id: Identifier
     label: str = Field(min_length=1, description="What the customer says, e.g. 是")
     to: Target
-    guard: str | None = Field(None, description="Jinja2 expression; the answer exists when true")
+    guard: str | GuardSpec | None = Field(
+        None, description="Jinja2 expression, or {if: expression, label: words}; the answer "
+                          "is offered when true")
     capture: list[CaptureSpec] = Field(default_factory=list)
     return_to: Target | None = Field(
         None, description="Call `to` as a sub-dialogue and come back here when it returns"
@@ -132,25 +140,39 @@ class TimeLimitSpec(_Spec):
 class StepSpec(_Spec):
     """One point of the conversation."""
 
+    title: str | None = Field(None, min_length=1, max_length=40,
+                              description="What every view shows for this step (Chinese)")
     say: list[str] = Field(default_factory=list, description="Agent lines (Jinja2)")
+    say_on_return: list[str] = Field(
+        default_factory=list,
+        description="Said instead of `say` when the call comes back to this step after an "
+                    "interruption (a short re-ask); empty: the views mark the return only")
     notes: list[str] = Field(default_factory=list, description="Instructions to the agent")
     answers: list[AnswerSpec] = Field(default_factory=list)
     capture: list[CaptureSpec] = Field(default_factory=list, description="Recorded on any answer")
     effects: list[EffectSpec] = Field(default_factory=list, description="Applied on entry")
-    outcome: Outcome | None = Field(None, description="Makes the step terminal")
+    disposition: Identifier | None = Field(
+        None, description="Makes the step terminal: how the call ended (a declared disposition)")
+    marks: list[Identifier] = Field(
+        default_factory=list,
+        description="Facts a call establishes by reaching this step (e.g. introduced, "
+                    "identity_confirmed), for properties and milestones")
     interruptible: bool = Field(True, description="Whether interruptions can be raised here")
     time_limit: TimeLimitSpec | None = Field(None, description="The customer is waiting here")
     customer_hangs_up_first: bool = Field(
         False, description="Terminal steps: the agent waits for the customer to hang up")
 
+    _alias = model_validator(mode="before")(_outcome_alias)
+
     @model_validator(mode="after")
     def _terminal_or_not(self) -> Self:
-        if self.outcome is not None and self.answers:
-            raise ValueError("a terminal step (with an outcome) has no answers")
-        if self.customer_hangs_up_first and self.outcome is None:
+        if self.disposition is not None and self.answers:
+            raise ValueError("a terminal step (with a disposition) has no answers")
+        if self.customer_hangs_up_first and self.disposition is None:
             raise ValueError("customer_hangs_up_first is for terminal steps")
-        if self.outcome is None and not self.answers:
-            raise ValueError("a step with no answers is a dead end: give it answers or an outcome")
+        if self.disposition is None and not self.answers:
+            raise ValueError("a step with no answers is a dead end: give it answers or a "
+                             "disposition")
         ids = [a.id for a in self.answers]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
@@ -184,7 +206,9 @@ class FlowSpec(_Spec):
     title: str = Field(min_length=1)
     purpose: str = ""
     context: ContextSpec = ContextSpec()
-    applies_when: str | None = Field(None, description="Jinja2 expression over the context")
+    applies_when: str | GuardSpec | None = Field(
+        None, description="Jinja2 expression over the context, or {if: expression, label: "
+                          "words}: the flow can start only when it is true")
     applies_reason: str = Field("", description="The guard in words, for the error message")
     raise_label: str | None = Field(
         None, description="Sub-dialogues only: makes it an interruption with this label"

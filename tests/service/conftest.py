@@ -27,7 +27,7 @@ from callscript.store.db import make_engine, normalise_url, upgrade
 from tests.service import postgres
 
 CUSTOMER = {"name": "王", "title": "先生", "phone": "13812345678", "reference": "C-1001"}
-DEPLOYMENT = {"carrier": "联通", "hotline": "10010", "service_centre": "西湖区"}
+DEPLOYMENT = {"deployment": {"carrier": "联通", "hotline": "10010", "service_centre": "西湖区"}}
 _counter = itertools.count()
 
 
@@ -96,7 +96,7 @@ class Env:
 
 
 USERS = {"agent": ("A0107", "agent", "李娜", "0571-86001234"),
-         "other_agent": ("A0200", "agent", "张伟", None),
+         "other_agent": ("A0200", "agent", "张伟", "0571-86005678"),
          "supervisor": ("S1", "supervisor", None, None),
          "integrator": ("crm", "integrator", None, None)}
 

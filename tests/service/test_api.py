@@ -45,7 +45,7 @@ def test_a_call_that_ends_has_its_disposition_and_record(env: Env) -> None:
     assert call["status"] == "ended" and call["prompt"]["terminal"]
     assert call["disposition"] == call["prompt"]["disposition"] == "no_answer"
     record = env.client.get(f"/v1/calls/{call['id']}/record", headers=env.auth("agent")).json()
-    assert record["outcome"] == "no_answer"
+    assert record["disposition"] == {"id": "no_answer", "code": "NA", "label": "无人接听"}
     assert record["path"][0]["step"] == "prepare"
 
 
@@ -101,10 +101,17 @@ def test_flows_are_described_with_their_context_schema(env: Env) -> None:
     flows = env.client.get("/v1/flows", headers=env.auth("agent")).json()
     assert "first_visit" in [f["id"] for f in flows]
     flow = env.client.get("/v1/flows/first_visit", headers=env.auth("agent")).json()
-    assert flow["start"] == "prepare" and "no_answer" in flow["dispositions"]
+    assert flow["start"] == "prepare" and flow["library"] == "telecom"
+    dispositions = {d["id"]: d for d in flow["dispositions"]}
+    assert dispositions["no_answer"] == {"id": "no_answer", "label": "无人接听", "code": "NA",
+                                         "reached": False, "final": False}
+    assert {"abandoned", "expired"} <= set(dispositions)  # the service's own, not declared
+    compiled = env.svc.library.flows["first_visit"]
+    assert all(s["title"] == compiled.steps[s["id"]].title for s in flow["steps"])
     schema = flow["context_schema"]
     assert "customer" in schema["properties"] and "agent" not in schema["properties"]
-    assert "name" in schema["$defs"]["Customer"]["required"]
+    assert "deployment" not in schema["properties"]
+    assert "name" in schema["$defs"]["CustomerContext"]["required"]
 
 
 def test_health(env: Env) -> None:

@@ -13,7 +13,7 @@ from callscript.service.library import Library
 from callscript.service.state import Service
 from callscript.store.crypto import KEY_VARIABLE, Cipher, DataKeyError, new_key
 from callscript.store.db import make_engine
-from tests.service.conftest import CUSTOMER
+from tests.service.conftest import CUSTOMER, DEPLOYMENT
 
 
 def _token(capsys: pytest.CaptureFixture[str], *args: str) -> str:
@@ -62,11 +62,13 @@ def test_rotate_key_re_encrypts_everything(db_url: str, capsys: pytest.CaptureFi
     old, new = new_key(), new_key()
     monkeypatch.setenv(KEY_VARIABLE, old)
     assert main(["db", "upgrade", "--db", db_url]) == 0
-    token = _token(capsys, "A1", "--role", "agent", "--display-name", "李娜", "--db", db_url)
+    token = _token(capsys, "A1", "--role", "agent", "--display-name", "李娜",
+                   "--phone", "0571-86001234", "--db", db_url)
     engine = make_engine(db_url)
 
     def client(keys: list[str]) -> TestClient:
-        svc = Service(engine=engine, cipher=Cipher(keys), library=Library())
+        svc = Service(engine=engine, cipher=Cipher(keys), library=Library(),
+                      deployment=DEPLOYMENT)
         return TestClient(create_app(svc, sweep=False), raise_server_exceptions=False)
 
     auth = {"Authorization": f"Bearer {token}"}
@@ -91,11 +93,17 @@ def test_serve_checks_the_deployment_file(tmp_path: Path, capsys: pytest.Capture
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(KEY_VARIABLE, new_key())
     bad = tmp_path / "deployment.yaml"
-    bad.write_text("hotline: 10010\nmax_hold_seconds: -5\ncolour: red\n", encoding="utf-8")
+    bad.write_text("deployment:\n  hotline: '10010'\n  max_hold_seconds: -5\n  colour: red\n"
+                   "customer:\n  name: 王\n", encoding="utf-8")
     assert main(["serve", "--db", f"sqlite:///{tmp_path}/x.db", "--deployment", str(bad)]) == 2
     err = capsys.readouterr().err
-    assert "deployment.yaml" in err and "colour" in err and "max_hold_seconds" in err
-    assert "-5" not in err
+    assert f"{bad}:3: deployment.max_hold_seconds:" in err  # file:line and the field
+    assert f"{bad}:4: deployment.colour: unknown field" in err
+    assert f"{bad}:5: customer: is a part the client sends with each call" in err
+    assert "-5" not in err and "王" not in err
+    assert main(["serve", "--db", f"sqlite:///{tmp_path}/x.db", "-L", "securities",
+                 "--deployment", str(bad)]) == 2  # no served library fills `deployment`
+    assert f"{bad}:1: deployment: is not a part of a served library" in capsys.readouterr().err
     missing = tmp_path / "nowhere"
     assert main(["serve", "--db", f"sqlite:///{tmp_path}/x.db", "-L", str(missing)]) == 2
     assert "nowhere" in capsys.readouterr().err

@@ -36,7 +36,7 @@ def test_the_curl_walk_through_runs(env: Env, live: LiveServer, tmp_path: Path) 
     assert '"lines":["您好,您是王先生吗?"]' in out[1]
     assert '{"status":"ended","revision":5,"disposition":"rescheduled"}' in out
     assert "412" in out
-    assert any('"outcome":"rescheduled"' in line for line in out)
+    assert any('"disposition":{"id":"rescheduled","code":"RS"' in line for line in out)
     assert any('"kind":"callback"' in line for line in out)
 
 
@@ -46,4 +46,4 @@ def test_the_service_demo_runs(capfd: pytest.CaptureFixture[str]) -> None:
     assert main() == 0
     out = capfd.readouterr().out
     assert "POST /v1/calls -> 201" in out and "call ended at revision" in out
-    assert "outcome completed" in out
+    assert "disposition completed (CP)" in out

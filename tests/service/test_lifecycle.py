@@ -90,7 +90,7 @@ def test_erasure_keeps_an_anonymised_record(env: Env) -> None:
     record = env.client.get(f"/v1/calls/{call['id']}/record", headers=env.auth("integrator"))
     assert record.status_code == 200
     body = record.json()
-    assert body["customer_ref"] is None and body["outcome"] == "callback_scheduled"
+    assert body["customer_ref"] is None and body["disposition"]["id"] == "callback_scheduled"
     for secret in (CALLBACK_PHONE, CUSTOMER["phone"], "王先生"):
         assert secret not in record.text
     assert env.client.get(f"/v1/calls/{call['id']}", headers=env.auth("agent")).json()[

@@ -11,7 +11,7 @@ import json
 import select
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ class Source:
     flow_files: list[str]
     context_file: str | None
     sample: bool
+    libraries: list[str] = field(default_factory=list)  # the -L options
 
 
 class Rehearsal:
@@ -136,7 +137,7 @@ class Rehearsal:
 
     def show(self, prompt: Prompt) -> None:
         console = self.console
-        console.rule(f"{self.call.flow.title} · {prompt.step}")
+        console.rule(f"{self.call.flow.title} · {prompt.title}")
         for note in prompt.notes:
             console.print(Text(f"  ({note})", style="dim"))
         for line in prompt.lines:
@@ -158,7 +159,8 @@ class Rehearsal:
     def save(self) -> Path:
         data = {"format": REHEARSAL_FORMAT, "flow": self.source.flow,
                 "flow_files": self.source.flow_files, "context_file": self.source.context_file,
-                "sample": self.source.sample, "snapshot": self.call.snapshot()}
+                "sample": self.source.sample, "libraries": self.source.libraries,
+                "snapshot": self.call.snapshot()}
         self.snapshot_path.write_text(json.dumps(data, ensure_ascii=False, indent=2),
                                       encoding="utf-8")
         self.console.print(f"  snapshot saved to {self.snapshot_path}; continue with: "
@@ -170,7 +172,8 @@ class Rehearsal:
         self.record_path.write_text(record.model_dump_json(indent=2), encoding="utf-8")
         shown = record.redacted()
         self.console.rule("call ended")
-        self.console.print(f"  outcome: [bold magenta]{shown.outcome}[/] · "
+        ended = shown.disposition
+        self.console.print(f"  disposition: [bold magenta]{ended.label if ended else '-'}[/] · "
                            f"{len(shown.path)} steps · record written to {self.record_path}")
         for key, value in shown.captures.items():
             self.console.print(f"  {key}: {value}")

@@ -55,11 +55,15 @@ def _engine(db: str | None) -> Engine:
 
 
 def serve_command(
-    library: Annotated[list[Path] | None, typer.Option(
-        "--library", "-L", help="a flow file or a folder of them (repeatable)")] = None,
+    library: Annotated[list[str] | None, typer.Option(
+        "--library", "-L", metavar="DIR",
+        help="a flow library folder, or a built-in library's name (repeatable; default: "
+             "telecom)")] = None,
     db: Db = None,
     deployment: Annotated[Path | None, typer.Option(
-        help="YAML file of the deployment's names (carrier, hotline, …)")] = None,
+        "--deployment", metavar="FILE",
+        help="YAML with this installation's values of the parts the service fills "
+             "(deployment: {hotline: …}, firm: …)")] = None,
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="worker processes (PostgreSQL only)")] = 1,

@@ -34,12 +34,12 @@ def flow_json(flow: Flow) -> dict[str, Any]:
         "required_context": sorted(flow.required_context),
         "interruptions": [{"id": i.id, "label": i.label, "to": i.start}
                           for i in flow.interruptions.values()],
-        "steps": [{"id": s.id, "file": s.file, "line": s.line,
+        "steps": [{"id": s.id, "title": s.title, "file": s.file, "line": s.line,
                    "say": [line.source for line in s.lines],
                    "notes": [note.source for note in s.notes],
                    "answers": [{"id": a.id, "label": a.label, "to": a.target,
                                 "return_to": a.return_to} for a in s.answers.values()],
-                   "outcome": s.outcome.value if s.outcome else None}
+                   "disposition": s.disposition}
                   for s in flow.steps.values()],
     }
 
@@ -59,10 +59,11 @@ def show_flow(console: Console, flow: Flow) -> None:
             back = f" (back to {answer.return_to})" if answer.return_to else ""
             body.append(Text(f"  {answer.label} [{answer.id}] → {answer.target}{back}",
                              style="green"))
-        if step.outcome:
-            body.append(Text(f"  end: {step.outcome.value}", style="bold magenta"))
+        if step.disposition:
+            body.append(Text(f"  end: {step.disposition}", style="bold magenta"))
         console.print(Panel(Group(*body) if body else Text(""),
-                            title=f"{step.id}", title_align="left",
+                            title=f"{step.title} ({step.id})" if step.title != step.id
+                            else step.id, title_align="left",
                             subtitle=f"{step.file}:{step.line}", subtitle_align="right"))
     if flow.interruptions:
         table = Table(title="interruptions (from any step marked interruptible)")
@@ -74,9 +75,13 @@ def show_flow(console: Console, flow: Flow) -> None:
         console.print(table)
 
 
+def _ended(record: CallRecord) -> str:
+    return record.disposition.label if record.disposition else "未结束"
+
+
 def show_record(console: Console, record: CallRecord) -> None:
     console.print(f"[bold]call {record.call_id}[/] · {record.flow_id} v{record.flow_version} · "
-                  f"outcome [bold magenta]{record.outcome or 'not ended'}[/]")
+                  f"disposition [bold magenta]{_ended(record)}[/]")
     ended = f"{record.ended_at:%H:%M:%S}" if record.ended_at else "…"
     console.print(f"agent {record.agent_id or '-'} · customer {record.customer_ref or '-'} · "
                   f"{record.started_at:%Y-%m-%d %H:%M:%S} → {ended}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 
-from callscript.compile import Flow
+from callscript.compile import CompiledStep, Flow
 from callscript.spec import RETURN
 
 FONT = "Noto Sans CJK SC"
@@ -21,6 +21,10 @@ class GraphvizMissing(RuntimeError):
 
 def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _ended(flow: Flow, step: CompiledStep) -> str:
+    return flow.dispositions[step.disposition].label if step.disposition else ""
 
 
 def _numbers(flow: Flow) -> dict[str, int]:
@@ -61,7 +65,7 @@ def to_dot(flow: Flow, interruptions: bool = True) -> str:
         for sid in members:
             step = flow.steps[sid]
             shape = ", shape=doubleoctagon" if step.terminal else ""
-            label = f"§{numbers[sid]} {sid}" + (f"\n{step.outcome.value}" if step.outcome else "")
+            label = f"§{numbers[sid]} {step.title}" + (f"\n{_ended(flow, step)}" if step.disposition else "")
             out.append(f"{indent}{_quote(sid)} [label={_quote(label)}{shape}];")
         if group:
             out.append("  }")
@@ -110,7 +114,7 @@ def to_mermaid(flow: Flow) -> str:
     numbers = _numbers(flow)
     out = ["flowchart TD"]
     for sid, step in flow.steps.items():
-        label = f"§{numbers[sid]} {sid}" + (f"<br/>{step.outcome.value}" if step.outcome else "")
+        label = f"§{numbers[sid]} {step.title}" + (f"<br/>{_ended(flow, step)}" if step.disposition else "")
         shape = ("([", "])") if step.terminal else ("[", "]")
         out.append(f'  {_mermaid_id(sid)}{shape[0]}"{_mermaid_text(label)}"{shape[1]}')
     for sid, step in flow.steps.items():

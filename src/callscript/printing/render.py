@@ -22,10 +22,14 @@ def _answer_text(answer_target: str, back_to: str | None) -> str:
     return answer_target + (f"(返回后 {back_to})" if back_to else "")
 
 
+def _condition(words: str | None) -> str:
+    return f"(仅当{words})" if words else ""
+
+
 # -- Markdown ----------------------------------------------------------------------------
 
 def _md_section(section: Section) -> list[str]:
-    out = [f"### §{section.number} `{section.step}`", ""]
+    out = [f"### §{section.number} {section.title}", ""]
     out += [f"({note})" for note in section.notes]
     if section.notes:
         out.append("")
@@ -33,7 +37,8 @@ def _md_section(section: Section) -> list[str]:
         out.append(f"> **{AGENT}:** {variants[0]}")
         out += [f">\n> 或: {variant}" for variant in variants[1:]]
         out.append("")
-    out += [f"- {a.label} → {_answer_text(a.target, a.back_to)}" for a in section.answers]
+    out += [f"- {a.label}{_condition(a.condition)} → {_answer_text(a.target, a.back_to)}"
+            for a in section.answers]
     if section.outcome:
         out.append(f"**结束:** {section.outcome}")
     out.append("")
@@ -51,7 +56,7 @@ def to_markdown(scripts: Sequence[Script], diagrams: bool = True) -> str:
         if script.purpose:
             out += [script.purpose, ""]
         if script.applies:
-            out += [f"**When it applies:** `{script.applies}`", ""]
+            out += [f"**适用条件:** {script.applies}", ""]
         if diagrams:
             out += ["```mermaid", to_mermaid(flow).rstrip(), "```", ""]
         if script.interruptions:
@@ -61,7 +66,7 @@ def to_markdown(scripts: Sequence[Script], diagrams: bool = True) -> str:
             out.append("")
         for section in script.sections:
             out += _md_section(section)
-        out += [f"**Outcomes:** {', '.join(script.outcomes)}", "", ""]
+        out += [f"**结束方式:** {'、'.join(script.outcomes)}", "", ""]
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -95,7 +100,7 @@ def _h(text: str) -> str:
 def _html_section(script: Script, section: Section) -> str:
     anchor = f"{script.flow.id}-s{section.number}"
     parts = [f'<section class="step" id="{_h(anchor)}">',
-             f"<h3>§{section.number} <code>{_h(section.step)}</code></h3>"]
+             f"<h3>§{section.number} {_h(section.title)}</h3>"]
     parts += [f'<p class="note">({_h(note)})</p>' for note in section.notes]
     for variants in section.lines:
         parts.append(f'<p class="say"><b>{AGENT}:</b> {_h(variants[0])}</p>')
@@ -105,7 +110,7 @@ def _html_section(script: Script, section: Section) -> str:
         for a in section.answers:
             target = _link(script, a.target)
             back = f" (返回后 {_link(script, a.back_to)})" if a.back_to else ""
-            items.append(f"<li>{_h(a.label)} → {target}{back}</li>")
+            items.append(f"<li>{_h(a.label)}{_h(_condition(a.condition))} → {target}{back}</li>")
         parts.append(f'<ul class="answers">{"".join(items)}</ul>')
     if section.outcome:
         parts.append(f'<p class="outcome">结束: {_h(section.outcome)}</p>')
@@ -134,14 +139,14 @@ def to_html(scripts: Sequence[Script], diagrams: bool = True) -> str:
         if script.purpose:
             parts.append(f'<p class="purpose">{_h(script.purpose)}</p>')
         if script.applies:
-            parts.append(f'<p class="applies">When it applies: <code>{_h(script.applies)}</code></p>')
+            parts.append(f'<p class="applies">适用条件: {_h(script.applies)}</p>')
         if script.interruptions:
             rows = "".join(f"<tr><td>{_h(label)}</td><td>{_link(script, section)}</td></tr>"
                            for label, section in script.interruptions)
             parts.append('<h2 class="interruptions">随时可能出现的情况</h2>'
                          f"<table><tr><th>情况</th><th>转到</th></tr>{rows}</table>")
         parts += [_html_section(script, section) for section in script.sections]
-        parts.append(f'<p class="outcomes">Outcomes: {_h(", ".join(script.outcomes))}</p>')
+        parts.append(f'<p class="outcomes">结束方式: {_h("、".join(script.outcomes))}</p>')
         if diagrams:
             parts.append(f'<figure class="diagram">{_svg_inline(to_svg(flow, interruptions=False))}'
                          "<figcaption>主要通话流程 (the main path; interruptions are listed above)"

@@ -11,13 +11,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
+
 from callscript.compile import Flow, template_variables
-from callscript.context import SENSITIVE_CONTEXT_FIELDS, CallContext, placeholder_context
+from callscript.printing.placeholders import (
+    generic_variables,
+    safe_render,
+    shown_captures,
+    shown_context,
+)
 from callscript.privacy import mask
 from callscript.runtime import check_context
 from callscript.spec import RETURN
-
-PLACEHOLDER_MARKS = {"billing.suspended_since_month": "XX", "billing.idle_since_month": "XX"}
 
 
 @dataclass(frozen=True)
@@ -26,16 +31,18 @@ class PrintedAnswer:
     id: str
     target: str  # "§3", or "返回" for the end of a sub-dialogue
     back_to: str | None  # "§5" when the answer calls a sub-dialogue
+    condition: str | None  # when the answer is offered, in words (the guard's label)
 
 
 @dataclass(frozen=True)
 class Section:
     number: int
     step: str
+    title: str
     notes: tuple[str, ...]
     lines: tuple[tuple[str, ...], ...]  # each line: its variants (one unless the seed has two)
     answers: tuple[PrintedAnswer, ...]
-    outcome: str | None
+    outcome: str | None  # the disposition's label, on a terminal step
 
 
 @dataclass(frozen=True)
@@ -53,11 +60,11 @@ class Script:
         return next(f"§{s.number}" for s in self.sections if s.step == step)
 
 
-def _masked(context: CallContext) -> CallContext:
+def _masked(context: BaseModel, sensitive: Iterable[str]) -> BaseModel:
     """The context with personal data masked, for a printout that does not need it."""
     parts: dict[str, Any] = {}
-    for path in SENSITIVE_CONTEXT_FIELDS:
-        part, name = path.split(".")
+    for path in sensitive:
+        part, name = path.split(".", 1)
         value = getattr(getattr(context, part), name)
         if value is not None:
             parts.setdefault(part, {})[name] = mask(value)
@@ -66,50 +73,51 @@ def _masked(context: CallContext) -> CallContext:
     return context.model_copy(update=updated)
 
 
-def _variants(flow: Flow) -> list[CallContext]:
-    """The seed's placeholders, plus one context per optional field a line may branch on."""
-    base = placeholder_context()
-    out = [base]
-    for path, mark in PLACEHOLDER_MARKS.items():
-        if path in flow.optional_context:
-            part, name = path.split(".")
-            others = {p.split(".")[1]: None for p in PLACEHOLDER_MARKS if p != path}
-            values = dict(getattr(base, part)) | others | {name: mark}
-            model = type(getattr(base, part)).model_construct(**values)
-            out.append(base.model_copy(update={part: model}))
-    return out
+def build_script(flow: Flow, context: BaseModel | Mapping[str, Any] | None = None,
+                 show_personal_data: bool = False, labels: bool = False,
+                 generic: bool = False) -> Script:
+    """The flow for paper; ``labels`` prints unset values as 【label】 instead of the seed's ***.
 
-
-def build_script(flow: Flow, context: CallContext | Mapping[str, Any] | None = None,
-                 show_personal_data: bool = False) -> Script:
-    if context is None:
-        contexts = _variants(flow)
+    With no context, or ``generic`` (the context then holds only what every call shares,
+    such as the deployment's hotline), it is the generic script; else a customer's call sheet.
+    """
+    if context is None or generic:
+        base = None if context is None else flow.schema.validate(flow.id, context)
+        variables = generic_variables(flow, labels, base)
         customer = None
     else:
-        checked = check_context(flow, context)
-        contexts = [checked if show_personal_data else _masked(checked)]
-        customer = f"{checked.customer.name or ''}{checked.customer.title or ''}" or None
+        checked = check_context(flow, context, placeholders=True)
+        shown = checked if show_personal_data else _masked(checked, flow.schema.sensitive)
+        variables = [template_variables(shown_context(flow.schema, labels=labels, base=shown),
+                                        shown_captures(flow))]
+        customer = _customer_words(checked)
     numbers = {sid: n for n, sid in enumerate(flow.steps, 1)}
-    variables = [template_variables(c, {}) for c in contexts]
     sections = []
     for sid, step in flow.steps.items():
-        lines = tuple(_distinct(line.render(v) for v in variables) for line in step.lines)
-        notes = tuple(_distinct(note.render(v) for v in variables)[0] for note in step.notes)
+        lines = tuple(_distinct(safe_render(line, v) for v in variables) for line in step.lines)
+        notes = tuple(_distinct(safe_render(note, v) for v in variables)[0] for note in step.notes)
         answers = tuple(
             PrintedAnswer(a.label, a.id, "返回" if a.target == RETURN else f"§{numbers[a.target]}",
-                          f"§{numbers[a.return_to]}" if a.return_to else None)
+                          f"§{numbers[a.return_to]}" if a.return_to else None,
+                          a.guard.words if a.guard else None)
             for a in step.answers.values())
-        sections.append(Section(numbers[sid], sid, notes, lines, answers,
-                                step.outcome.value if step.outcome else None))
+        ended = flow.dispositions[step.disposition].label if step.disposition else None
+        sections.append(Section(numbers[sid], sid, step.title, notes, lines, answers, ended))
     interruptions = tuple((i.label, f"§{numbers[i.start]}") for i in flow.interruptions.values())
     outcomes = _distinct(s.outcome for s in sections if s.outcome is not None)
     applies = None
     if flow.applies_when is not None:
-        applies = flow.applies_when.source
-        if flow.applies_reason:
-            applies += f" (it does not apply when {flow.applies_reason})"
+        applies = flow.applies_when.words
     return Script(flow, flow.title, flow.purpose, applies, customer, tuple(sections),
                   interruptions, outcomes)
+
+
+def _customer_words(context: BaseModel) -> str | None:
+    """How a call sheet names the customer: the first part's name and title, if it has them."""
+    first = next(iter(type(context).model_fields), None)
+    part = getattr(context, first) if first else None
+    words = f"{getattr(part, 'name', None) or ''}{getattr(part, 'title', None) or ''}"
+    return words or None
 
 
 def _distinct(texts: Iterable[str]) -> tuple[str, ...]:

@@ -91,7 +91,7 @@ def current_user(request: Request, authorization: Annotated[str | None, Header(
 
 
 Caller = Annotated[User, Depends(current_user)]
-Key = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255,
+Key = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200,
                                    description="Makes a retry safe: same key, same reply")]
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=32,
                                        description='The revision the turn answers: "7"')]

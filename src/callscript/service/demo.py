@@ -1,8 +1,9 @@
 """`make demo`'s service part: one call through `callscript serve` on its SQLite default.
 
-Starts the service in a temporary folder (so its callscript.db lands there), adds an
-agent, drives the first-visit sample call over HTTP with httpx, prints the dialogue
-and the record's outcome, and stops the service, whatever happens.
+Starts the service in a temporary folder (so its callscript.db lands there) with a
+deployment file (the hotline and service centre the agent says), adds an agent, drives
+the first-visit sample call over HTTP with httpx, prints the dialogue and the record's
+disposition, and stops the service, whatever happens.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 
-from callscript.demo import SAMPLES
+from callscript.demo import DEPLOYMENT, SAMPLES
 
 
 def _free_port() -> int:
@@ -58,8 +60,9 @@ def _show(prompt: dict[str, Any]) -> None:
 def drive(client: httpx.Client) -> dict[str, Any]:
     """The first-visit sample, turn by turn, each with If-Match and an Idempotency-Key."""
     sample = next(s for s in SAMPLES if s.flow == "first_visit")
-    started = client.post("/v1/calls", json={"flow": sample.flow,
-                                              "context": {"customer": sample.customer}})
+    given = {part: values for part, values in sample.context.items()  # the service fills
+             if part not in ("agent", "deployment")}                 # agent and deployment
+    started = client.post("/v1/calls", json={"flow": sample.flow, "context": given})
     started.raise_for_status()
     call: dict[str, Any] = started.json()
     print(f"POST /v1/calls -> 201, call {call['id']} revision {call['revision']}")
@@ -89,11 +92,16 @@ def main() -> int:
         cwd = Path(folder)
         token = _cli("users", "add", "A0107", "--role", "agent", "--display-name", "李娜",
                      "--phone", "0571-86001234", "--dev", cwd=cwd).splitlines()[-1]
+        deployment = cwd / "deployment.yaml"
+        deployment.write_text(yaml.safe_dump({"deployment": DEPLOYMENT}, allow_unicode=True),
+                              encoding="utf-8")
         port = _free_port()
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        print(f"=== callscript serve --dev --port {port} (SQLite: {cwd}/callscript.db) ===")
+        print(f"=== callscript serve --dev --deployment deployment.yaml --port {port} "
+              f"(SQLite: {cwd}/callscript.db) ===")
         server = subprocess.Popen([sys.executable, "-m", "callscript", "serve", "--dev",
-                                   "--port", str(port)], cwd=cwd, env=env, text=True,
+                                   "--deployment", str(deployment), "--port", str(port)],
+                                  cwd=cwd, env=env, text=True,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30,
@@ -101,7 +109,8 @@ def main() -> int:
                 _wait_until_up(client, server)
                 call = drive(client)
                 record = client.get(f"/v1/calls/{call['id']}/record").json()
-                print(f"record: {len(record['path'])} steps, outcome {record['outcome']}, "
+                print(f"record: {len(record['path'])} steps, disposition "
+                      f"{record['disposition']['id']} ({record['disposition']['code']}), "
                       f"{len(record['follow_ups'])} follow-ups")
         finally:
             server.terminate()

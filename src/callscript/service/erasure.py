@@ -12,11 +12,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from callscript.privacy import mask, mask_text
-from callscript.service import calls as runtime
+from callscript.privacy import mask, mask_digit_runs
 from callscript.service.auth import User
 from callscript.service.library import personal_values
-from callscript.service.operations import load_json, restore, visible_call
+from callscript.service.operations import load_json, record_of, restore, visible_call
 from callscript.service.problems import ApiError
 from callscript.service.state import Service
 from callscript.store import repo
@@ -29,13 +28,21 @@ def read_record(svc: Service, user: User, call_id: str) -> dict[str, Any]:
         if row.erased_record is not None:
             data: dict[str, Any] = json.loads(row.erased_record)
             return data
-        call, _, _ = restore(svc, row)
-        return runtime.record(call, redacted=user.role == "supervisor")
+        call, _ = restore(svc, row)
+        return record_of(svc, row, call, redacted=user.role == "supervisor")
+
+
+def erase_values(text: str, secrets: list[str]) -> str:
+    """Every secret masked, however short (privacy.mask_text keeps one-character values,
+    such as a family name, for readable logs; an erased record keeps none), then digit runs."""
+    for value in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(value, "***")  # nothing of it kept (mask() keeps a prefix)
+    return mask_digit_runs(text)
 
 
 def anonymise(record: dict[str, Any], secrets: list[str]) -> dict[str, Any]:
     def lines(items: list[str]) -> list[str]:
-        return [mask_text(line, secrets) for line in items]
+        return [erase_values(line, secrets) for line in items]
 
     def values(captures: dict[str, Any]) -> dict[str, Any]:
         return {k: None if v is None else mask(v) for k, v in captures.items()}
@@ -54,10 +61,10 @@ def erase_customer(svc: Service, user: User, customer_ref: str) -> int:
         for row in repo.calls_of_customer(conn, customer_ref):
             if row.snapshot is None:
                 continue
-            call, _, _ = restore(svc, row)
-            secrets = personal_values(load_json(svc, row.context))
+            call, _ = restore(svc, row)
+            secrets = personal_values(call.flow, load_json(svc, row.context))
             secrets += [str(v) for v in call.record().captures.values() if isinstance(v, str)]
-            record = anonymise(runtime.record(call, redacted=True), secrets)
+            record = anonymise(record_of(svc, row, call, redacted=True), secrets)
             new_status = "erased" if row.status == "live" else row.status
             values = {"context": None, "snapshot": None, "customer_ref": None,
                       "erased_record": json.dumps(record, ensure_ascii=False),

@@ -8,10 +8,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
 from fastapi import FastAPI
 
-from callscript.service.library import Library, deployment_problems
+from callscript.errors import FlowError
+from callscript.loader import parse_yaml
+from callscript.service.library import Library
 from callscript.service.state import Service
 from callscript.store.crypto import KEY_VARIABLE, Cipher
 from callscript.store.db import make_engine
@@ -26,7 +27,7 @@ class SettingsError(Exception):
 @dataclass
 class Settings:
     db: str
-    library: list[Path] = field(default_factory=list)
+    library: list[str] = field(default_factory=list)  # folders or built-in names, as -L
     deployment: Path | None = None
     dev: bool = False
     expire_minutes: int = 240
@@ -41,7 +42,7 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         env = os.environ
-        library = [Path(p) for p in env.get(_PREFIX + "LIBRARY", "").split(os.pathsep) if p]
+        library = [p for p in env.get(_PREFIX + "LIBRARY", "").split(os.pathsep) if p]
         deployment = env.get(_PREFIX + "DEPLOYMENT") or None
         return cls(db=env[_PREFIX + "DB"], library=library,
                    deployment=Path(deployment) if deployment else None,
@@ -58,44 +59,41 @@ def cipher_for(dev: bool) -> Cipher:
     return cipher
 
 
-def read_deployment(path: Path | None) -> dict[str, Any]:
+def read_deployment(path: Path | None, library: Library) -> dict[str, Any]:
+    """The deployment file: the parts the service fills (deployment: {hotline: …}, …), checked
+    against the served libraries; each problem as file:line and the field, never a value."""
     if path is None:
         return {}
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError:
-        raise SettingsError(f"{path}: cannot read the deployment file") from None
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark is not None else ""
-        raise SettingsError(f"{path}{where}: not valid YAML") from None
-    if data is None:
-        return {}
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        raise SettingsError(f"{path}: cannot read the deployment file (UTF-8 YAML)") from None
+    try:
+        data, source = parse_yaml(text, str(path))
+    except FlowError as err:
+        raise SettingsError(str(err)) from None
     if not isinstance(data, dict):
-        raise SettingsError(f"{path}: a deployment file is a mapping (carrier: …, hotline: …)")
-    wrong = deployment_problems(data)
-    if wrong:
-        raise SettingsError(f"{path}: unknown or invalid fields: {', '.join(wrong)}")
+        raise SettingsError(f"{path}:1: a deployment file is a mapping of parts "
+                            "(deployment: {hotline: …})")
+    problems = library.deployment_problems(data, source)
+    if problems:
+        raise SettingsError("\n".join(str(p) for p in problems))
     return data
 
 
-def library_files(paths: list[Path]) -> list[Path]:
-    """Flow files: each file given, and the YAML files of each folder given."""
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files.extend(sorted([*path.glob("*.yaml"), *path.glob("*.yml")]))
-        elif path.is_file():
-            files.append(path)
-        else:
-            raise SettingsError(f"{path}: no such file or folder (-L)")
-    return files
+def load_library(folders: list[str]) -> Library:
+    try:
+        return Library(folders)
+    except FlowError as err:
+        raise SettingsError(str(err)) from None
+    except KeyError as err:  # an unknown built-in library: the message names the known ones
+        raise SettingsError(str(err.args[0])) from None
 
 
 def build_service(settings: Settings) -> Service:
+    library = load_library(settings.library)
     return Service(engine=make_engine(settings.db), cipher=cipher_for(settings.dev),
-                   library=Library(library_files(settings.library)),
-                   deployment=read_deployment(settings.deployment),
+                   library=library, deployment=read_deployment(settings.deployment, library),
                    expire_after=timedelta(minutes=settings.expire_minutes))
 
 

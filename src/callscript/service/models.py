@@ -153,10 +153,21 @@ class FlowSummary(BaseModel):
     purpose: str
 
 
+class DispositionOut(BaseModel):
+    id: str
+    label: str = Field(description="In words (Chinese), for the agent and reports")
+    code: str = Field(description="What the CRM and the dialler receive")
+    reached: bool = Field(description="Whether the customer was spoken to")
+    final: bool = Field(description="False: the customer is to be called again")
+
+
 class FlowOut(FlowSummary):
+    library: str = Field(description="The library the flow belongs to (telecom, securities, …)")
     start: str
     steps: list[StepOut]
-    dispositions: list[str]
+    dispositions: list[DispositionOut] = Field(description=(
+        "How a call of this flow may end: its library's declared dispositions, with the "
+        "service's abandoned and expired unless the library declares its own"))
     interruptions: list[Interruption]
     required_context: list[str]
     context_schema: dict[str, Any]

@@ -17,10 +17,16 @@ from typing import Any
 from sqlalchemy import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
-from callscript.errors import CallEnded, NotApplicableError
+from callscript.compile import Flow
+from callscript.errors import CallEnded, ContextError, NotApplicableError
 from callscript.service import calls as runtime
 from callscript.service.auth import User
-from callscript.service.library import AgentProfile, ContextInvalid, customer_ref_of
+from callscript.service.library import (
+    AgentProfile,
+    ContextInvalid,
+    customer_ref_of,
+    disposition_of,
+)
 from callscript.service.problems import ApiError
 from callscript.service.state import Service
 from callscript.store import repo
@@ -66,8 +72,10 @@ def load_json(svc: Service, stored: str) -> Any:
     return json.loads(svc.cipher.decrypt(stored))
 
 
-def _events(svc: Service, items: list[runtime.Event]) -> list[tuple[str, str, str | None]]:
-    return [(e.kind, e.step, None if e.detail is None else store_json(svc, e.detail)) for e in items]
+def _events(svc: Service, items: list[runtime.Event]
+            ) -> list[tuple[int, str, str, str | None]]:
+    return [(e.seq, e.kind, e.step, None if e.detail is None else store_json(svc, e.detail))
+            for e in items]
 
 
 def _follow_ups(conn: Connection, call_id: str, agent: str, items: list[runtime.Event],
@@ -143,23 +151,29 @@ def start_call(svc: Service, user: User, flow_id: str, given: dict[str, Any], ag
                                [(p.field, p.problem) for p in err.problems]) from None
             try:
                 call, events = runtime.start(flow, context, svc.clock)
+            except ContextError as err:  # checked above; kept so a change there stays a 422
+                raise ApiError(422, "Invalid context", "see errors for the fields at fault",
+                               [(f"context.{p}", "is invalid or missing")
+                                for p in (*err.invalid, *err.missing)] or
+                               [("context", "is invalid")]) from None
             except NotApplicableError:
                 raise ApiError(422, "Flow does not apply", "the flow's condition is false for "
                                "this customer", [("context", "does not meet the flow's "
                                                  "applicability condition")]) from None
             now = svc.clock()
-            snap = call.snapshot()
             row = {"id": call.call_id, "flow": flow.id, "flow_version": flow.version,
                    "agent": profile.name, "status": "ended" if call.ended else "live",
-                   "step": call.state, "outcome": runtime.disposition(call), "revision": 1,
-                   "event_seq": len(events), "customer_ref": customer_ref_of(context),
-                   "context": store_json(svc, context), "snapshot": store_json(svc, snap),
+                   "step": call.state, "outcome": runtime.disposition(call),
+                   "revision": call.revision, "event_seq": events[-1].seq if events else 0,
+                   "customer_ref": customer_ref_of(flow, context),
+                   "context": store_json(svc, context),
+                   "snapshot": svc.cipher.encrypt(runtime.snapshot_text(call)),
                    "erased_record": None, "created_at": now, "updated_at": now}
             repo.insert_call(conn, **row)
-            repo.append_events(conn, call.call_id, 1, _events(svc, events), now)
+            repo.append_events(conn, call.call_id, _events(svc, events), now)
             _follow_ups(conn, call.call_id, profile.name, events, now)
-            reply = Reply(201, call_body(row, runtime.prompt(call, runtime.entered_at(snap))),
-                          {"ETag": etag(1), "Location": f"/v1/calls/{call.call_id}"})
+            reply = Reply(201, call_body(row, runtime.prompt(call)),
+                          {"ETag": etag(call.revision), "Location": f"/v1/calls/{call.call_id}"})
             _keep(svc, conn, scope, key, request_digest, reply)
             return reply
     except IntegrityError:  # the same key, committed first by a concurrent retry
@@ -179,16 +193,32 @@ def visible_call(conn: Connection, user: User, call_id: str) -> Row[Any]:
     return row
 
 
-def restore(svc: Service, row: Row[Any]) -> tuple[runtime.Call, list[runtime.Event], Any]:
-    if row.snapshot is None:
-        raise ApiError(410, "Personal data erased", "this call's data was erased on request")
+def served_flow(svc: Service, row: Row[Any]) -> Flow:
     flow = svc.library.flow(row.flow)
     if flow is None:
         raise ApiError(409, "Flow no longer served", "the call's flow is not in this "
                        "service's library", [("flow", "is not served")])
-    snap = load_json(svc, row.snapshot)
-    call, events = runtime.restore(flow, json.dumps(snap), load_json(svc, row.context), svc.clock)
-    return call, events, snap
+    return flow
+
+
+def restore(svc: Service, row: Row[Any]) -> tuple[runtime.Call, list[runtime.Event]]:
+    if row.snapshot is None:
+        raise ApiError(410, "Personal data erased", "this call's data was erased on request")
+    flow = served_flow(svc, row)
+    return runtime.restore(flow, svc.cipher.decrypt(row.snapshot), load_json(svc, row.context),
+                           svc.clock)
+
+
+def record_of(svc: Service, row: Row[Any], call: runtime.Call, redacted: bool) -> dict[str, Any]:
+    """The call's record; an abandoned or expired call ends with the service's disposition."""
+    record = runtime.record(call, redacted)
+    if row.status in ("abandoned", "expired"):
+        declared = disposition_of(call.flow, row.outcome)
+        if declared is not None:
+            record["disposition"] = {"id": declared.id, "code": declared.code,
+                                     "label": declared.label}
+        record["ended_at"] = row.updated_at.isoformat()
+    return record
 
 
 def read_call(svc: Service, user: User, call_id: str) -> Reply:
@@ -196,8 +226,8 @@ def read_call(svc: Service, user: User, call_id: str) -> Reply:
         row = visible_call(conn, user, call_id)
         prompt = None
         if row.snapshot is not None and row.status in ("live", "ended"):  # nothing to say else
-            call, _, snap = restore(svc, row)
-            prompt = runtime.prompt(call, runtime.entered_at(snap))
+            call, _ = restore(svc, row)
+            prompt = runtime.prompt(call)
         return Reply(200, call_body(row, prompt), {"ETag": etag(row.revision)})
 
 
@@ -217,15 +247,23 @@ def take_turn(svc: Service, user: User, call_id: str, if_match: str | None,
             if row.status != "live":
                 raise ApiError(409, "Call has ended", f"the call is {row.status}; no more turns",
                                [("id", "is not a live call")])
-            call, events, _ = restore(svc, row)
+            call, events = restore(svc, row)
             try:
-                runtime.apply_turn(call, turn)
+                moved = runtime.apply_turn(call, turn, expected, key)
+            except runtime.StaleRevision:  # the snapshot disagrees with the row: never expected
+                raise _Stale from None
+            except runtime.TurnIdReused:
+                moved = False
             except runtime.TurnRefused as err:
                 raise ApiError(422, "Turn refused", err.detail,
                                [(err.field, p) for p in err.problems or ("is not allowed here",)]
                                ) from None
             except CallEnded:
                 raise ApiError(409, "Call has ended", "the call has ended; no more turns") from None
+            if not moved:  # the runtime remembers this key from another turn of the call
+                raise ApiError(422, "Idempotency-Key reused", "this key was used for another "
+                               "turn of this call", [("Idempotency-Key", "was sent before with "
+                                                      "another request")])
             reply = _write_turn(svc, conn, row, call, events)
             _keep(svc, conn, call_id, key, request_digest, reply)
             return reply
@@ -241,28 +279,32 @@ def take_turn(svc: Service, user: User, call_id: str, if_match: str | None,
 def _write_turn(svc: Service, conn: Connection, row: Row[Any], call: runtime.Call,
                 events: list[runtime.Event]) -> Reply:
     now = svc.clock()
-    snap = call.snapshot()
     status = "ended" if call.ended else "live"
     values = {"status": status, "step": call.state, "outcome": runtime.disposition(call),
-              "event_seq": row.event_seq + len(events), "snapshot": store_json(svc, snap),
-              "updated_at": now}
-    if not repo.update_call(conn, row.id, row.revision, **values):
+              "event_seq": events[-1].seq if events else row.event_seq,
+              "snapshot": svc.cipher.encrypt(runtime.snapshot_text(call)), "updated_at": now}
+    if not repo.update_call(conn, row.id, row.revision, **values):  # the store decides
         raise _Stale
-    repo.append_events(conn, row.id, row.event_seq + 1, _events(svc, events), now)
+    repo.append_events(conn, row.id, _events(svc, events), now)
     _follow_ups(conn, row.id, row.agent, events, now)
     new = {**row._mapping, **values, "revision": row.revision + 1}
-    prompt = runtime.prompt(call, runtime.entered_at(snap))
-    return Reply(200, call_body(new, prompt), {"ETag": etag(row.revision + 1)})
+    return Reply(200, call_body(new, runtime.prompt(call)), {"ETag": etag(row.revision + 1)})
 
 
 def close_call(svc: Service, conn: Connection, row: Row[Any], status: str) -> bool:
-    """Abandon or expire a live call: its disposition is the status. False if it moved."""
+    """Abandon or expire a live call: its disposition is the status, as the flow's library
+    declares it or else the service's own (library.SERVICE_DISPOSITIONS). False if it moved."""
     now = svc.clock()
+    flow = svc.library.flow(row.flow)
+    declared = disposition_of(flow, status) if flow is not None else None
+    detail = None if declared is None else {"disposition": {
+        "id": declared.id, "code": declared.code, "label": declared.label}}
     values = {"status": status, "outcome": status, "event_seq": row.event_seq + 1,
               "updated_at": now}
     if not repo.update_call(conn, row.id, row.revision, **values):
         return False
-    repo.append_events(conn, row.id, row.event_seq + 1, [(status, row.step, None)], now)
+    stored = None if detail is None else store_json(svc, detail)
+    repo.append_events(conn, row.id, [(row.event_seq + 1, status, row.step, stored)], now)
     return True
 
 

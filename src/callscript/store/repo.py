@@ -84,11 +84,11 @@ def calls_of_customer(conn: Connection, customer_ref: str) -> Sequence[Row[Any]]
 
 # -- events (the outbox) ------------------------------------------------------------------
 
-def append_events(conn: Connection, call_id: str, first_seq: int,
-                  items: Iterable[tuple[str, str, str | None]], at: datetime) -> None:
-    """Events numbered from ``first_seq``; (kind, step, stored detail) each."""
-    rows = [{"call_id": call_id, "seq": first_seq + i, "kind": kind, "step": step,
-             "detail": detail, "at": at} for i, (kind, step, detail) in enumerate(items)]
+def append_events(conn: Connection, call_id: str,
+                  items: Iterable[tuple[int, str, str, str | None]], at: datetime) -> None:
+    """Events as (seq, kind, step, stored detail): the runtime numbers them 1, 2, … per call."""
+    rows = [{"call_id": call_id, "seq": seq, "kind": kind, "step": step, "detail": detail,
+             "at": at} for seq, kind, step, detail in items]
     if not rows:
         return
     if conn.dialect.name == "postgresql":

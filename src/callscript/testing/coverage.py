@@ -49,13 +49,13 @@ def universe(flow: Flow) -> list[Item]:
         items.append(Item("interruption", interruption.id, start.file, start.line))
     outcomes: dict[str, Item] = {}
     for step in flow.steps.values():
-        if step.outcome is not None:
-            outcomes.setdefault(step.outcome.value,
-                                Item("outcome", step.outcome.value, step.file, step.line))
+        if step.disposition is not None:
+            outcomes.setdefault(step.disposition,
+                                Item("outcome", step.disposition, step.file, step.line))
         for effect in step.effects:
-            if effect.outcome is not None:
-                outcomes.setdefault(effect.outcome.value,
-                                    Item("outcome", effect.outcome.value, step.file, step.line))
+            if effect.disposition is not None:
+                outcomes.setdefault(effect.disposition,
+                                    Item("outcome", effect.disposition, step.file, step.line))
     items += outcomes.values()
     for step in flow.steps.values():
         for index, line in enumerate(step.lines):
@@ -104,8 +104,8 @@ class FlowCoverage:
             if entry.interruption is not None:
                 self.hit("interruption", entry.interruption)
             captured |= {k: from_json(flow.captures[k], v) for k, v in entry.captures.items()}
-        if record.outcome is not None and call.ended:
-            self.hit("outcome", record.outcome.value)
+        if record.disposition is not None and call.ended:
+            self.hit("outcome", record.disposition.id)
 
     def counts(self) -> dict[Kind, tuple[int, int]]:
         """(covered, total) for each kind."""
@@ -230,9 +230,9 @@ def _flow_html(fc: FlowCoverage) -> str:
             for a in step.answers.values())
         if items:
             parts.append(f"<ul>{items}</ul>")
-        if step.outcome is not None:
-            n = by_key.get(("outcome", step.outcome.value), 0)
-            parts.append(f'<p class="outcome {_mark(n)}">outcome: {e(step.outcome.value)}</p>')
+        if step.disposition is not None:
+            n = by_key.get(("outcome", step.disposition), 0)
+            parts.append(f'<p class="outcome {_mark(n)}">disposition: {e(step.disposition)}</p>')
         parts.append("</div>")
     interruptions = "".join(
         f'<li class="{_mark(by_key.get(("interruption", i.id), 0))}">{e(i.label)} '

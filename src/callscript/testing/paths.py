@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel
 
 from callscript.captures import to_json
 from callscript.clocks import SteppingClock
 from callscript.compile import Flow
-from callscript.context import CallContext
 from callscript.rules.calendar import CHINA
 from callscript.runtime import Call
 from callscript.testing.walk import Move, apply, replay, sample_capture
@@ -34,12 +34,15 @@ MAX_DEPTH = 1  # interruptions raised from the flow's own steps, or one call dee
 @dataclass
 class PathCover:
     flow: Flow
-    context: CallContext
+    context: BaseModel
     paths: list[list[Move]]
     uncoverable: list[Label] = field(default_factory=list)  # guards false in this context
 
-    def to_yaml(self, flow_file: str | None = None) -> str:
-        """Readable test cases, replayed by the pytest plugin (files named *.cases.yaml)."""
+    def to_yaml(self, flow_file: str | None = None, library: str | None = None) -> str:
+        """Readable test cases, replayed by the pytest plugin (files named *.cases.yaml).
+
+        ``library``: the flow's library, a built-in name or a folder relative to the file.
+        """
         cases = []
         for number, moves in enumerate(self.paths, 1):
             call = replay_case(self.flow, self.context, moves)
@@ -47,10 +50,12 @@ class PathCover:
             cases.append({
                 "name": f"{self.flow.id} path {number}",
                 "moves": [_move_data(m) for m in moves],
-                "expect": {"outcome": record.outcome.value if record.outcome else None,
+                "expect": {"disposition": record.disposition.id if record.disposition else None,
                            "steps": [e.step for e in record.path]},
             })
         data: dict[str, Any] = {"flow": self.flow.id, "version": self.flow.version}
+        if library:
+            data["library"] = library
         if flow_file:
             data["flow_file"] = flow_file
         data["context"] = self.context.model_dump(mode="json", exclude_defaults=True)
@@ -71,14 +76,15 @@ def case_clock() -> SteppingClock:
     return SteppingClock(datetime(2026, 11, 23, 10, 0, tzinfo=CHINA), timedelta(seconds=10))
 
 
-def replay_case(flow: Flow, context: CallContext | Mapping[str, Any], moves: list[Move]) -> Call:
+def replay_case(flow: Flow, context: BaseModel | Mapping[str, Any], moves: list[Move]) -> Call:
     """A case replayed as the plugin does: ``replay`` on the fixed case clock."""
     return replay(flow, context, moves, clock=case_clock())
 
 
 def _moves(call: Call, rng: random.Random) -> list[Move]:
     prompt = call.prompt
-    out = [Move("answer", a.id, {c.name: sample_capture(c, rng) for c in a.captures})
+    today = call.updated_at.astimezone(CHINA).date()
+    out = [Move("answer", a.id, {c.name: sample_capture(c, rng, today) for c in a.captures})
            for a in prompt.answers]
     if len(call.return_stack) < MAX_DEPTH:
         out += [Move("interrupt", i.id) for i in prompt.interruptions]
@@ -86,7 +92,7 @@ def _moves(call: Call, rng: random.Random) -> list[Move]:
 
 
 def _state(call: Call) -> State:
-    return (call.state, call.return_stack, call.outcome.value if call.outcome else "")
+    return (call.state, call.return_stack, call.disposition or "")
 
 
 def _label(step: str, move: Move) -> Label:
@@ -110,13 +116,13 @@ class _Graph:
         queue = deque([start])
         while queue:
             state = queue.popleft()
-            call = Call.restore(flow, snapshots[state], first.context)
+            call = Call.restore(flow, snapshots[state], first.context, clock=case_clock())
             graph.edges[state] = []
             if call.ended:
                 graph.to_end[state] = (0, None, None)
                 continue
             for move in _moves(call, rng):
-                branch = Call.restore(flow, snapshots[state], first.context)
+                branch = Call.restore(flow, snapshots[state], first.context, clock=case_clock())
                 apply(branch, move)
                 after = _state(branch)
                 graph.edges[state].append((move, after))
@@ -174,7 +180,7 @@ class _Graph:
         return [*self.prefix(state), (state[0], move), *self.suffix(after)]
 
 
-def path_cover(flow: Flow, context: CallContext | Mapping[str, Any], seed: int = 0) -> PathCover:
+def path_cover(flow: Flow, context: BaseModel | Mapping[str, Any], seed: int = 0) -> PathCover:
     first = Call.start(flow, context, clock=case_clock())
     graph = _Graph.explore(flow, first, random.Random(seed))
     taken: set[Label] = set()
@@ -223,17 +229,17 @@ def _raises(label: Label) -> Callable[[Label], bool]:
 def _outcomes(flow: Flow) -> list[str]:
     found: dict[str, None] = {}
     for step in flow.steps.values():
-        if step.outcome is not None:
-            found[step.outcome.value] = None
-        found.update((e.outcome.value, None) for e in step.effects if e.outcome is not None)
+        if step.disposition is not None:
+            found[step.disposition] = None
+        found.update((e.disposition, None) for e in step.effects if e.disposition is not None)
         for answer in step.answers.values():
-            found.update((e.outcome.value, None) for e in answer.effects if e.outcome is not None)
+            found.update((e.disposition, None) for e in answer.effects if e.disposition is not None)
     return list(found)
 
 
-def _end_of(flow: Flow, context: CallContext, moves: list[Move]) -> str:
-    outcome = replay_case(flow, context, moves).record().outcome
-    return outcome.value if outcome else ""
+def _end_of(flow: Flow, context: BaseModel, moves: list[Move]) -> str:
+    ended = replay_case(flow, context, moves).record().disposition
+    return ended.id if ended else ""
 
 
 def write_cases(cover: PathCover, path: str | Path, flow_file: str | None = None) -> None:

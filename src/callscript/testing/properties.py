@@ -23,7 +23,6 @@ from callscript.compile import Flow
 from callscript.record import CallRecord
 from callscript.rules.wording import DEFAULT_FORBIDDEN
 from callscript.runtime import Call
-from callscript.spec import Outcome
 from callscript.testing.coverage import Coverage
 from callscript.testing.paths import case_clock, path_cover, replay_case
 from callscript.testing.walk import Move, apply, random_walk, replay, sample_context
@@ -61,8 +60,8 @@ class _Checker:
     def check_call(self, call: Call, moves: list[Move], rng: random.Random) -> None:
         record = call.record()
         last = record.path[-1].step
-        if record.outcome is None:
-            self.fail("ends", last, "the call ended without an outcome", moves)
+        if record.disposition is None:
+            self.fail("ends", last, "the call ended without a disposition", moves)
         again = CallRecord.model_validate_json(record.model_dump_json())
         if again != record:
             self.fail("record", last, "the record changes in a JSON round trip", moves)
@@ -72,14 +71,15 @@ class _Checker:
                 if phrase in line:
                     self.fail("wording", step, f"said the forbidden phrase {phrase!r}", moves)
         final = self.flow.steps[last]
-        hung_up = final.outcome in (Outcome.HUNG_UP, Outcome.NO_ANSWER)
+        ended = self.flow.dispositions[final.disposition or ""]
+        hung_up = not ended.goodbye
         if said and not hung_up:
             if GOODBYE not in said[-1][1]:
                 self.fail("goodbye", last, f"the call ends at {last!r} without {GOODBYE}", moves)
             elif not final.customer_hangs_up_first:
                 self.fail("goodbye", last, f"{last!r} says goodbye but does not mark "
                                            "customer_hangs_up_first", moves)
-        if final.outcome == Outcome.COMPLETED:
+        if ended.refinable:  # the ordinary end: the whole call was made
             self.check_milestones([e.step for e in record.path], last, moves)
         self.check_snapshot(call, moves, rng)
 
@@ -123,6 +123,9 @@ def check_flow(flow: Flow, *, calls: int = 300, seed: int = 0,
                 call, moves = random_walk(flow, context, rng, clock=case_clock())
             except RuntimeError as err:
                 checker.fail("ends", None, str(err))
+                continue
+            except Exception as err:
+                checker.fail("runs", None, f"a call failed: {type(err).__name__}: {err}")
                 continue
             checker.check_call(call, moves, rng)
         cover = path_cover(flow, sample_context(flow, rng), seed=seed)

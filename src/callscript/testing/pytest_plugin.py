@@ -5,7 +5,9 @@
     pytest --callscript-cov-fail-under=90                # fail the run under 90 %
 
 Files named ``*.cases.yaml`` (written by ``callscript cover``) are collected: each
-case replays its moves and checks the steps visited and the outcome.
+case replays its moves and checks the steps visited and the outcome. The flow is
+the built-in telecom library's, or its ``library:`` (a built-in name or a folder
+relative to the file), with its ``flow_file:`` added.
 """
 
 from __future__ import annotations
@@ -89,11 +91,15 @@ class CaseFailed(Exception):
 
 class CasesFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
-        from callscript.library import builtin_flows, load_flows
+        from callscript.library import all_flows, builtin_names, load_libraries
 
         data = yaml.safe_load(self.path.read_text(encoding="utf-8"))
         flow_file = data.get("flow_file")
-        flows = load_flows(self.path.parent / flow_file) if flow_file else builtin_flows()
+        library = data.get("library")
+        folders = [] if library is None else [
+            library if library in builtin_names() else self.path.parent / library]
+        files = [self.path.parent / flow_file] if flow_file else []
+        flows = all_flows(load_libraries(folders, files))
         flow = flows[data["flow"]]
         for case in data["cases"]:
             yield CaseItem.from_parent(self, name=case["name"], flow=flow,
@@ -124,9 +130,10 @@ class CaseItem(pytest.Item):
                              if a != b), min(len(steps), len(expect["steps"])))
             raise CaseFailed(f"went through {steps[diverged:diverged + 3]} at move {diverged}, "
                              f"expected {expect['steps'][diverged:diverged + 3]}")
-        outcome = record.outcome.value if record.outcome else None
-        if outcome != expect["outcome"]:
-            raise CaseFailed(f"ended {outcome}, expected {expect['outcome']}")
+        ended = record.disposition.id if record.disposition else None
+        wanted = expect.get("disposition", expect.get("outcome"))  # `outcome`: before 0.2
+        if ended != wanted:
+            raise CaseFailed(f"ended {ended}, expected {wanted}")
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
                      style: Any = None) -> str:

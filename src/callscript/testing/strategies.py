@@ -16,10 +16,12 @@ from typing import Any
 
 from hypothesis import reject
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
 from callscript.compile import Flow, template_variables
-from callscript.context import CONTEXT_FIELDS, CallContext
+from callscript.context import FieldSpec
 from callscript.runtime import Call
+from callscript.testing.samples import context_values, wanted_fields
 from callscript.testing.walk import Move, random_walk
 
 # Characters of the forbidden phrases are left out of generated text, so that a
@@ -43,48 +45,59 @@ amounts = st.decimals(min_value=0, max_value=Decimal("9999.99"), places=2, allow
                       allow_infinity=False)
 months = st.integers(1, 12)
 
-FIELD_STRATEGIES: dict[str, st.SearchStrategy[Any]] = {
-    "customer.name": names,
-    "customer.title": st.sampled_from(["先生", "女士"]),
-    "customer.phone": phones,
-    "customer.is_holder": st.booleans(),
-    "customer.reference": st.from_regex(r"C-[0-9]{4,8}", fullmatch=True),
-    "billing.last_month": amounts,
-    "billing.this_month": amounts,
-    "billing.idle_since_month": months,
-    "billing.suspended_since_month": months,
-    "agent.id": st.from_regex(r"A[0-9]{4}", fullmatch=True),
-    "agent.name": names,
-    "agent.phone": home_phones,
-    "deployment.carrier": st.sampled_from(["联通", "移动", "电信"]),
-    "deployment.hotline": st.from_regex(r"100[0-9]{2}", fullmatch=True),
-    "deployment.service_centre": _TEXT,
+_BY_NAME: dict[str, st.SearchStrategy[Any]] = {  # plausible values where a field's name says
+    "name": names, "title": st.sampled_from(["先生", "女士"]),
 }
-"""A strategy per context field; the other fields keep their defaults."""
+
+
+def field_strategy(spec: FieldSpec, name: str = "") -> st.SearchStrategy[Any]:
+    """Valid values of one context field, within its type and constraints."""
+    low = None if spec.min is None else spec.min
+    high = None if spec.max is None else spec.max
+    match spec.type:
+        case "text":
+            strategy = _BY_NAME.get(name, _TEXT) if name != "title" else _TEXT
+            if spec.max_length:
+                strategy = strategy.map(lambda s: s[: spec.max_length])
+            return strategy
+        case "choice":
+            return st.sampled_from(spec.choices or [""])
+        case "phone":
+            return st.one_of(phones, home_phones)
+        case "integer":
+            return st.integers(int(low) if low is not None else -(10**6),
+                               int(high) if high is not None else 10**6)
+        case "money" | "decimal":
+            return st.decimals(min_value=low if low is not None else Decimal("-99999.99"),
+                               max_value=high if high is not None else Decimal("99999.99"),
+                               places=2, allow_nan=False, allow_infinity=False)
+        case "month":
+            return months
+        case "date":
+            return st.dates(min_value=date(1930, 1, 1), max_value=date(2030, 12, 31))
+        case "bool":
+            return st.booleans()
+    raise AssertionError(spec.type)
 
 
 @st.composite
-def contexts(draw: st.DrawFn, flow: Flow, *, applicable: bool = True) -> CallContext:
-    """Valid contexts for ``flow``: every required field, optional ones sometimes.
+def contexts(draw: st.DrawFn, flow: Flow, *, applicable: bool = True) -> BaseModel:
+    """Valid contexts for ``flow``: what it needs always, other fields sometimes.
 
-    Billing amounts are drawn equal a fifth of the time, the boundary of
-    话费异动's guard. With ``applicable=True`` only contexts that the flow's
+    Amounts are drawn equal a fifth of the time, the boundary of a "fell" guard
+    such as 话费异动's. With ``applicable=True`` only contexts that the flow's
     ``applies_when`` accepts are kept.
     """
-    values: dict[str, dict[str, Any]] = {"customer": {}, "billing": {}, "agent": {},
-                                         "deployment": {}}
-    for path in CONTEXT_FIELDS:
-        strategy = FIELD_STRATEGIES.get(path)
-        if strategy is None:
-            continue
-        wanted = path in flow.required_context or path.startswith(("agent.", "deployment."))
-        if wanted or draw(st.booleans(), label=f"give {path}"):
-            part, name = path.split(".")
-            values[part][name] = draw(strategy, label=path)
-    bill = values["billing"]
-    if "last_month" in bill and "this_month" in bill and draw(st.integers(0, 4)) == 0:
-        bill["this_month"] = bill["last_month"]
-    context = CallContext.model_validate(values)
+    schema = flow.schema
+    needed = set(wanted_fields(flow))
+    fields: dict[str, Any] = {}
+    for path, spec in schema.fields.items():
+        if path in needed or draw(st.booleans(), label=f"give {path}"):
+            fields[path] = draw(field_strategy(spec, path.split(".")[-1]), label=path)
+    money = [p for p in fields if schema.fields[p].type == "money" and schema.fields[p].max is None]
+    if len(money) > 1 and draw(st.integers(0, 4)) == 0:
+        fields |= {p: fields[money[0]] for p in money}
+    context = schema.model.model_validate(context_values(schema, fields))
     if (applicable and flow.applies_when is not None
             and not flow.applies_when.evaluate(**template_variables(context, {}))):
         reject()

@@ -13,26 +13,35 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
-from callscript.compile import Flow, template_variables
-from callscript.context import CallContext
+from pydantic import BaseModel
+
+from callscript.captures import MonthDay
+from callscript.compile import Flow
 from callscript.rules.calendar import CHINA
 from callscript.runtime import Call, CallEvent
 from callscript.spec import CaptureSpec
+from callscript.testing.samples import sample_context as sample_context  # re-exported
 
 _TEXT = ("信号不好", "资费有点贵", "一切正常", "出差在外", "想办宽带", "{{ 7*7 }}", "<b>好</b>")
 _PHONES = ("13812345678", "0571-87650000", "+8613900001111", "15000002222")
 
 
-def sample_capture(spec: CaptureSpec, rng: random.Random) -> Any:
-    """A valid value for ``spec``."""
+def sample_capture(spec: CaptureSpec, rng: random.Random, today: date | None = None) -> Any:
+    """A valid value for ``spec``; dates and times lie ahead of ``today`` (appointments)."""
     if spec.type == "text":
         return rng.choice(_TEXT)
     if spec.type == "phone":
         return rng.choice(_PHONES)
+    base = today or date(2026, 11, 23)
     if spec.type == "date":
-        return date(2026, 1, 1) + timedelta(days=rng.randrange(730))
+        return base + timedelta(days=rng.randrange(1, 700))
     if spec.type == "datetime":
-        return datetime(2026, 12, 1, 9, tzinfo=CHINA) + timedelta(hours=rng.randrange(2000))
+        start = datetime(base.year, base.month, base.day, 9, tzinfo=CHINA) + timedelta(days=1)
+        return start + timedelta(hours=rng.randrange(2000))
+    if spec.type == "month_day":  # a birthday: a month and day, or a full date in the past
+        if rng.random() < 0.5:
+            return MonthDay(rng.randrange(1, 13), rng.randrange(1, 29))
+        return date(1940, 1, 1) + timedelta(days=rng.randrange(25000))
     if spec.type == "int":
         return rng.randrange(100)
     if spec.type == "decimal":
@@ -55,7 +64,8 @@ def _choose(call: Call, rng: random.Random, interrupt_rate: float,
     if prompt.interruptions and rng.random() < interrupt_rate:
         return Move("interrupt", rng.choice(prompt.interruptions).id)
     option = rng.choice(prompt.answers)
-    captures = {c.name: sample_capture(c, rng) for c in option.captures
+    today = call.updated_at.astimezone(CHINA).date()
+    captures = {c.name: sample_capture(c, rng, today) for c in option.captures
                 if c.required or rng.random() >= skip_optional_rate}
     return Move("answer", option.id, captures)
 
@@ -67,7 +77,7 @@ def apply(call: Call, move: Move) -> None:
         call.answer(move.id, move.captures)
 
 
-def random_walk(flow: Flow, context: CallContext | Mapping[str, Any], rng: random.Random, *,
+def random_walk(flow: Flow, context: BaseModel | Mapping[str, Any], rng: random.Random, *,
                 clock: Callable[[], datetime] | None = None, interrupt_rate: float = 0.15,
                 skip_optional_rate: float = 0.3, max_moves: int = 400,
                 listeners: Iterable[Callable[[CallEvent], None]] = ()) -> tuple[Call, list[Move]]:
@@ -84,7 +94,7 @@ def random_walk(flow: Flow, context: CallContext | Mapping[str, Any], rng: rando
     return call, moves
 
 
-def replay(flow: Flow, context: CallContext | Mapping[str, Any], moves: Iterable[Move], *,
+def replay(flow: Flow, context: BaseModel | Mapping[str, Any], moves: Iterable[Move], *,
            clock: Callable[[], datetime] | None = None) -> Call:
     """Run ``moves`` from the start of ``flow``."""
     extra: dict[str, Any] = {} if clock is None else {"clock": clock}
@@ -93,34 +103,3 @@ def replay(flow: Flow, context: CallContext | Mapping[str, Any], moves: Iterable
         apply(call, move)
     return call
 
-
-_NAMES = ("王", "李", "欧阳", "{{ 7*7 }}", "<b>张</b>")
-_SAMPLE_FIELDS: dict[str, Callable[[random.Random], Any]] = {
-    "customer.name": lambda r: r.choice(_NAMES),
-    "customer.title": lambda r: r.choice(("先生", "女士")),
-    "customer.phone": lambda r: r.choice(_PHONES).replace("-", "").lstrip("+"),
-    "customer.reference": lambda r: f"C-{r.randrange(10**6)}",
-    "billing.last_month": lambda r: Decimal(r.randrange(100000)) / 100,
-    "billing.this_month": lambda r: Decimal(r.randrange(100000)) / 100,
-    "billing.idle_since_month": lambda r: r.randrange(1, 13),
-    "billing.suspended_since_month": lambda r: r.randrange(1, 13),
-}
-
-
-def sample_context(flow: Flow, rng: random.Random, tries: int = 200) -> CallContext:
-    """A valid context for ``flow`` (required fields always, optional ones half the time)."""
-    for _ in range(tries):
-        values: dict[str, dict[str, Any]] = {"customer": {}, "billing": {}}
-        for path, make in _SAMPLE_FIELDS.items():
-            if path in flow.required_context or rng.random() < 0.5:
-                part, name = path.split(".")
-                values[part][name] = make(rng)
-        bill = values["billing"]
-        if "last_month" in bill and "this_month" in bill and rng.random() < 0.2:
-            bill["this_month"] = bill["last_month"]  # the boundary of a "fell" guard
-        context = CallContext.model_validate(values)
-        if flow.applies_when is None or flow.applies_when.evaluate(
-                **template_variables(context, {})):
-            return context
-    raise ValueError(f"no sampled context satisfies {flow.id}'s applies_when "
-                     f"({flow.applies_when.source if flow.applies_when else ''})")
