@@ -11,7 +11,7 @@ of the built-in telecom library.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from callscript.compile import Flow, compile_flow, index_specs
-from callscript.context import ContextFileSpec, ContextSchema, PartSpec
+from callscript.context import ContextFileSpec, ContextSchema
 from callscript.dispositions import Disposition, DispositionsFileSpec, DispositionSpec
 from callscript.errors import FlowError, Problem
-from callscript.loader import LoadedSpec, load_model, load_text
+from callscript.loader import LoadedSpec, SourceMap, load_model, load_text
 from callscript.rules.wording import DEFAULT_FORBIDDEN
 
 DEFAULT_LIBRARY = "telecom"
@@ -123,20 +123,28 @@ def _read(entry: Traversable | Path) -> str:
                                                    "iconv -f GBK -t UTF-8")]) from None
 
 
-def _schema(entry: Traversable | Path, label: str, name: str) -> ContextSchema:
-    spec, source = load_model(_read(entry), label, ContextFileSpec)
-    parts: dict[str, PartSpec] = {}
+def _reused(source: SourceMap, key: str, items: Mapping[str, Any],
+            take: Callable[[str, str], Any]) -> tuple[dict[str, Any], list[Problem]]:
+    """Items of a library file, those written ``{from: LIBRARY}`` taken from that built-in one."""
+    out: dict[str, Any] = {}
     problems = []
-    for part_name, part in spec.parts.items():
-        if part.from_ is None:
-            parts[part_name] = part
+    for name, item in items.items():
+        if item.from_ is None:
+            out[name] = item
             continue
         try:
-            parts[part_name] = builtin_library(part.from_).schema.parts[part_name]
+            out[name] = take(item.from_, name)
         except (KeyError, FlowError):
-            problems.append(source.problem(("parts", part_name, "from"),
-                                           f"no built-in library {part.from_!r} with a part "
-                                           f"{part_name!r}; built-in: {', '.join(builtin_names())}"))
+            problems.append(source.problem((key, name, "from"),
+                                           f"no built-in library {item.from_!r} with {key} "
+                                           f"{name!r}; built-in: {', '.join(builtin_names())}"))
+    return out, problems
+
+
+def _schema(entry: Traversable | Path, label: str, name: str) -> ContextSchema:
+    spec, source = load_model(_read(entry), label, ContextFileSpec)
+    parts, problems = _reused(source, "parts", spec.parts,
+                              lambda library, part: builtin_library(library).schema.parts[part])
     if problems:
         raise FlowError(problems)
     return ContextSchema(parts, name=name, file=label)
@@ -144,21 +152,12 @@ def _schema(entry: Traversable | Path, label: str, name: str) -> ContextSchema:
 
 def _dispositions(entry: Traversable | Path, label: str) -> dict[str, Disposition]:
     spec, source = load_model(_read(entry), label, DispositionsFileSpec)
-    out: dict[str, Disposition] = {}
-    problems = []
-    for disposition_id, item in spec.dispositions.items():
-        if item.from_ is None:
-            out[disposition_id] = Disposition.from_spec(disposition_id, item)
-            continue
-        try:
-            out[disposition_id] = builtin_library(item.from_).dispositions[disposition_id]
-        except (KeyError, FlowError):
-            problems.append(source.problem(("dispositions", disposition_id, "from"),
-                                           f"no built-in library {item.from_!r} with a "
-                                           f"disposition {disposition_id!r}"))
+    found, problems = _reused(source, "dispositions", spec.dispositions,
+                              lambda library, item: builtin_library(library).dispositions[item])
     if problems:
         raise FlowError(problems)
-    return out
+    return {key: value if isinstance(value, Disposition) else Disposition.from_spec(key, value)
+            for key, value in found.items()}
 
 
 def _load_folder(folder: Traversable | Path, label: str, name: str,

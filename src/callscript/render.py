@@ -40,15 +40,15 @@ class Reads:
     paths: dict[str, int]
 
 
-def _dotted(node: nodes.Node) -> str | None:
+def dotted(node: nodes.Node) -> str | None:
     """``customer.name`` for Getattr(Name('customer'), 'name'), else None."""
     if isinstance(node, nodes.Name):
         return node.name
     if isinstance(node, nodes.Getattr):
-        inner = _dotted(node.node)
+        inner = dotted(node.node)
         return f"{inner}.{node.attr}" if inner else None
     if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
-        inner = _dotted(node.node)
+        inner = dotted(node.node)
         return f"{inner}.{node.arg.value}" if inner and isinstance(node.arg.value, str) else None
     return None
 
@@ -73,7 +73,7 @@ def analyse(ast: nodes.Template) -> Reads:
             attr = node.arg.value
         if isinstance(attr, str) and attr.startswith("_"):
             raise TemplateProblem(f"reaches for the private attribute {attr!r}", node.lineno)
-        path = _dotted(node)
+        path = dotted(node)
         if path is not None and path.split(".", 1)[0] in free:
             paths.setdefault(path, node.lineno)
     # keep only the longest chains: customer.name, not customer

@@ -23,6 +23,7 @@ from jinja2 import TemplateSyntaxError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from callscript.errors import CallscriptError
+from callscript.render import dotted
 
 NUMERIC = frozenset({"integer", "money", "decimal", "month"})
 TEXTUAL = frozenset({"text", "phone", "choice"})
@@ -85,19 +86,10 @@ def paths_read(source: str) -> set[str]:
     except TemplateSyntaxError:
         return found
     for node in ast.find_all((nodes.Getattr, nodes.Name)):
-        path = _dotted(node)
+        path = dotted(node)
         if path and "." in path and not path.startswith("params."):
             found.add(path)
     return found
-
-
-def _dotted(node: nodes.Node) -> str | None:
-    if isinstance(node, nodes.Name):
-        return node.name
-    if isinstance(node, nodes.Getattr):
-        inner = _dotted(node.node)
-        return f"{inner}.{node.attr}" if inner else None
-    return None
 
 
 def _truthy(typed: Typed) -> pl.Expr:
@@ -164,7 +156,7 @@ def _node(node: nodes.Node, names: Names) -> Typed:
 
 
 def _path(node: nodes.Node, names: Names) -> Typed:
-    path = _dotted(node)
+    path = dotted(node)
     if path is None:
         raise Untranslatable("only dotted names (customer.name) can be read")
     if path.startswith("params."):
