@@ -6,6 +6,7 @@ import itertools
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -112,20 +113,28 @@ def add_users(engine: Engine, cipher: Cipher) -> dict[str, str]:
     return tokens
 
 
-@pytest.fixture
-def env(db_url: str) -> Iterator[Env]:
+@contextmanager
+def open_env(db_url: str, library: Library | None = None,
+             deployment: dict[str, Any] | None = None) -> Iterator[Env]:
+    """A service on a fresh database: the telecom library and DEPLOYMENT unless told."""
     keys = [new_key()]
     engine = make_engine(db_url)
     upgrade(engine)
     cipher = Cipher(keys)
     clock = Clock()
-    svc = Service(engine=engine, cipher=cipher, library=Library(), deployment=DEPLOYMENT,
-                  clock=clock)
+    svc = Service(engine=engine, cipher=cipher, library=library or Library(),
+                  deployment=DEPLOYMENT if deployment is None else deployment, clock=clock)
     tokens = add_users(engine, cipher)
     app = create_app(svc, sweep=False)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Env(svc, app, client, tokens, clock, keys)
     engine.dispose()
+
+
+@pytest.fixture
+def env(db_url: str) -> Iterator[Env]:
+    with open_env(db_url) as made:
+        yield made
 
 
 @dataclass

@@ -11,14 +11,16 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from callscript.service import operations
 from callscript.service.app import _sweeper
 from callscript.store.crypto import KEY_VARIABLE, new_key
-from tests.service.conftest import CUSTOMER, Env
+from tests.service.conftest import CUSTOMER, DEPLOYMENT, Env
 
 HEAVY = ("fastapi", "sqlalchemy", "alembic", "uvicorn", "cryptography", "callscript.service",
          "callscript.store")
@@ -38,17 +40,21 @@ def _free_port() -> int:
         return port
 
 
-def test_two_workers_share_one_postgresql(postgres_admin_url: str, tmp_path: object) -> None:
+def test_two_workers_share_one_postgresql(postgres_admin_url: str, tmp_path: Path) -> None:
     from tests.service.conftest import _fresh_postgres
 
     url = _fresh_postgres(postgres_admin_url)
     env = {**os.environ, KEY_VARIABLE: new_key()}
     cli = [sys.executable, "-m", "callscript"]
-    added = subprocess.run([*cli, "users", "add", "A1", "--role", "agent", "--db", url],
+    added = subprocess.run([*cli, "users", "add", "A1", "--role", "agent", "--display-name", "李娜",
+                            "--phone", "0571-86001234", "--db", url],
                            env=env, capture_output=True, text=True, check=True)
     token = added.stdout.splitlines()[-1]
+    deployment = tmp_path / "deployment.yaml"
+    deployment.write_text(yaml.safe_dump(DEPLOYMENT, allow_unicode=True), encoding="utf-8")
     port = _free_port()
-    server = subprocess.Popen([*cli, "serve", "--db", url, "--workers", "2", "--port", str(port)],
+    server = subprocess.Popen([*cli, "serve", "--db", url, "--workers", "2", "--port", str(port),
+                               "--deployment", str(deployment)],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                               text=True)
     try:
@@ -62,8 +68,10 @@ def test_two_workers_share_one_postgresql(postgres_admin_url: str, tmp_path: obj
                         break
                 assert time.monotonic() < deadline, "serve did not come up"
                 time.sleep(0.2)
-            call = client.post("/v1/calls", json={"flow": "first_visit",
-                                                  "context": {"customer": CUSTOMER}}).json()
+            started = client.post("/v1/calls", json={"flow": "first_visit",
+                                                     "context": {"customer": CUSTOMER}})
+            assert started.status_code == 201, started.text
+            call = started.json()
             revisions = []
             for answer in ("answered", "confirmed", "no_time"):
                 # new connections, so the kernel spreads them over both workers
