@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import unicodedata
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,11 @@ import pexpect
 import pytest
 import yaml
 
-from callscript import Call, load_library
+from callscript import Call, SteppingClock, load_library
 from callscript.cli import main
 from callscript.compiled import template_variables
 from callscript.errors import ContextError
+from callscript.rules.calendar import CHINA
 from callscript.testing.walk import Move, apply, replay
 
 from .conftest import FIXTURES
@@ -365,7 +367,7 @@ def example() -> dict[str, Any]:
 
 
 def test_the_deployment_example_starts_a_live_call_and_fills_the_record() -> None:
-    call = Call.start(FLOW, example())
+    call = Call.start(FLOW, example(), clock=SteppingClock(datetime(2026, 11, 23, 10, tzinfo=CHINA)))
     call.answer("answered")
     assert call.prompt.lines == ("您好！", "我是招商证券客户经理，我们向您推荐银证通！")
     call.answer("no_time")

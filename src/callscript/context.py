@@ -233,8 +233,11 @@ class ContextSchema:
             fields: dict[str, Any] = {}
             for name, spec in part.fields.items():
                 annotation = _annotation(spec)
-                fields[name] = (annotation | None, Field(spec.default, description=spec.label,
-                                                               repr=not spec.sensitive))
+                # pydantic does not validate defaults: a money default of 0 must be Decimal("0")
+                default = (None if spec.default is None
+                           else _adapter_for(spec).validate_python(spec.default))
+                fields[name] = (annotation | None, Field(default, description=spec.label,
+                                                         repr=not spec.sensitive))
             model = create_model(f"{part_name.title()}Context", __config__=config, **fields)
             part_models[part_name] = (model, Field(default_factory=model))
         built = create_model("CallContext", __base__=SchemaContext, **part_models)

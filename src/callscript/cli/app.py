@@ -21,6 +21,7 @@ from rich.console import Console
 from callscript import __version__
 from callscript.cli.errors import INTERRUPTED, PROBLEMS, USAGE, fail, user_errors
 from callscript.cli.plan import plan_command
+from callscript.cli.service import register as register_service_commands
 from callscript.cli.sources import (
     flows_from,
     load_context,
@@ -425,6 +426,7 @@ def record_show_command(
 
 
 app.command("plan")(plan_command)
+register_service_commands(app)  # serve, db, users: cli/service.py
 
 
 def main(argv: Sequence[str] | None = None) -> int:

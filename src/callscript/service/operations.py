@@ -1,0 +1,338 @@
+"""The service's transactions: start a call, take a turn, abandon, expire, erase.
+
+Each is one database transaction: the call row's conditional update on its
+revision, its events appended to the outbox with the next per-call numbers,
+follow-ups listed, and the idempotency key kept with the whole response.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row
+from sqlalchemy.exc import IntegrityError
+
+from callscript.compile import Flow
+from callscript.errors import CallEnded, ContextError, NotApplicableError
+from callscript.service import calls as runtime
+from callscript.service.auth import User
+from callscript.service.library import (
+    AgentProfile,
+    ContextInvalid,
+    customer_ref_of,
+    disposition_of,
+)
+from callscript.service.problems import ApiError
+from callscript.service.state import Service
+from callscript.store import repo
+
+
+@dataclass
+class Reply:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class _Stale(Exception):
+    """The conditional update found another revision: roll back, then answer."""
+
+
+def digest(method: str, path: str, body: Any, if_match: str | None) -> str:
+    canonical = json.dumps([method, path, body, if_match], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def etag(revision: int) -> str:
+    return f'"{revision}"'
+
+
+def parse_if_match(value: str | None) -> int:
+    """The revision an If-Match names: "7", and leniently 7. Missing: 428."""
+    if value is None:
+        raise ApiError(428, "If-Match required", "send the call's revision (its ETag) as If-Match",
+                       [("If-Match", "is required")])
+    text = value.strip().removeprefix("W/").strip('"')
+    if not text.isdigit() or len(text) > 9:
+        raise ApiError(412, "Precondition failed", "If-Match is not a revision of this call",
+                       [("If-Match", "must be the call's ETag, such as \"7\"")])
+    return int(text)
+
+
+def store_json(svc: Service, data: Any) -> str:
+    return svc.cipher.encrypt(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+
+
+def load_json(svc: Service, stored: str) -> Any:
+    return json.loads(svc.cipher.decrypt(stored))
+
+
+def _events(svc: Service, items: list[runtime.Event]
+            ) -> list[tuple[int, str, str, str | None]]:
+    return [(e.seq, e.kind, e.step, None if e.detail is None else store_json(svc, e.detail))
+            for e in items]
+
+
+def _follow_ups(conn: Connection, call_id: str, agent: str, items: list[runtime.Event],
+                now: datetime) -> None:
+    for item in items:
+        if item.kind == "follow_up":
+            repo.add_follow_up(conn, call_id, agent, item.detail, now)
+
+
+def call_body(row: Row[Any] | Mapping[str, Any], prompt: dict[str, Any] | None) -> dict[str, Any]:
+    r = row._mapping if isinstance(row, Row) else row
+    return {"id": r["id"], "flow": r["flow"], "flow_version": r["flow_version"],
+            "agent": r["agent"], "status": r["status"], "revision": r["revision"],
+            "disposition": r["outcome"], "created_at": r["created_at"].isoformat(),
+            "updated_at": r["updated_at"].isoformat(), "prompt": prompt}
+
+
+def _replayed(svc: Service, conn: Connection, scope: str, key: str, want: str) -> Reply | None:
+    row = repo.get_key(conn, scope, key, svc.clock() - svc.key_ttl)
+    if row is None:
+        return None
+    if row.digest != want:
+        raise ApiError(422, "Idempotency-Key reused", "this key was used for another request",
+                       [("Idempotency-Key", "was sent before with another request")])
+    stored = load_json(svc, row.response)
+    return Reply(stored["status"], stored["body"], stored["headers"])
+
+
+def _keep(svc: Service, conn: Connection, scope: str, key: str | None, want: str,
+          reply: Reply) -> None:
+    if key is not None:
+        now = svc.clock()
+        response = {"status": reply.status, "body": reply.body, "headers": reply.headers}
+        repo.put_key(conn, scope, key, want, str(reply.body["id"]), store_json(svc, response), now,
+                     now - svc.key_ttl)
+
+
+def _agent_profile(conn: Connection, svc: Service, user: User, agent: str | None) -> AgentProfile:
+    if user.role == "agent":
+        if agent not in (None, user.name):
+            raise ApiError(403, "Forbidden", "an agent starts only its own calls",
+                           [("agent", "must be your own user name or left out")])
+        agent = user.name
+    elif user.role != "integrator":
+        raise ApiError(403, "Forbidden", "only agents and integrators start calls")
+    if agent is None:
+        raise ApiError(422, "Invalid request", "name the agent who makes the call",
+                       [("agent", "is required")])
+    row = repo.user_by_name(conn, agent)
+    if row is None or row.role != "agent":
+        raise ApiError(422, "Invalid request", "no agent has this user name",
+                       [("agent", "is not an agent's user name")])
+    return AgentProfile(agent, svc.cipher.maybe_decrypt(row.display_name),
+                        svc.cipher.maybe_decrypt(row.phone))
+
+
+def start_call(svc: Service, user: User, flow_id: str, given: dict[str, Any], agent: str | None,
+               key: str | None, request_digest: str) -> Reply:
+    flow = svc.library.flow(flow_id)
+    if flow is None:
+        raise ApiError(404, "Unknown flow", "no flow has this id; see GET /v1/flows",
+                       [("flow", "is not a known flow")])
+    scope = f"start:{user.name}"
+    try:
+        with svc.engine.begin() as conn:
+            if key is not None and (done := _replayed(svc, conn, scope, key, request_digest)):
+                return done
+            profile = _agent_profile(conn, svc, user, agent)
+            try:
+                context = svc.library.build_context(flow, given, profile, svc.deployment)
+            except ContextInvalid as err:
+                raise ApiError(422, "Invalid context", "see errors for the fields at fault",
+                               [(p.field, p.problem) for p in err.problems]) from None
+            try:
+                call, events = runtime.start(flow, context, svc.clock)
+            except ContextError as err:  # checked above; kept so a change there stays a 422
+                raise ApiError(422, "Invalid context", "see errors for the fields at fault",
+                               [(f"context.{p}", "is invalid or missing")
+                                for p in (*err.invalid, *err.missing)] or
+                               [("context", "is invalid")]) from None
+            except NotApplicableError:
+                raise ApiError(422, "Flow does not apply", "the flow's condition is false for "
+                               "this customer", [("context", "does not meet the flow's "
+                                                 "applicability condition")]) from None
+            now = svc.clock()
+            row = {"id": call.call_id, "flow": flow.id, "flow_version": flow.version,
+                   "agent": profile.name, "status": "ended" if call.ended else "live",
+                   "step": call.state, "outcome": runtime.disposition(call),
+                   "revision": call.revision, "event_seq": events[-1].seq if events else 0,
+                   "customer_ref": customer_ref_of(flow, context),
+                   "context": store_json(svc, context),
+                   "snapshot": svc.cipher.encrypt(runtime.snapshot_text(call)),
+                   "erased_record": None, "created_at": now, "updated_at": now}
+            repo.insert_call(conn, **row)
+            repo.append_events(conn, call.call_id, _events(svc, events), now)
+            _follow_ups(conn, call.call_id, profile.name, events, now)
+            reply = Reply(201, call_body(row, runtime.prompt(call)),
+                          {"ETag": etag(call.revision), "Location": f"/v1/calls/{call.call_id}"})
+            _keep(svc, conn, scope, key, request_digest, reply)
+            return reply
+    except IntegrityError:  # the same key, committed first by a concurrent retry
+        if key is None:
+            raise
+        with svc.engine.begin() as conn:
+            if done := _replayed(svc, conn, scope, key, request_digest):
+                return done
+        raise
+
+
+def visible_call(conn: Connection, user: User, call_id: str) -> Row[Any]:
+    row = repo.get_call(conn, call_id)
+    if row is None or not user.sees_call_of(row.agent):
+        raise ApiError(404, "Unknown call", "no call with this id is visible to you",
+                       [("id", "is not a call you can see")])
+    return row
+
+
+def served_flow(svc: Service, row: Row[Any]) -> Flow:
+    flow = svc.library.flow(row.flow)
+    if flow is None:
+        raise ApiError(409, "Flow no longer served", "the call's flow is not in this "
+                       "service's library", [("flow", "is not served")])
+    return flow
+
+
+def restore(svc: Service, row: Row[Any]) -> tuple[runtime.Call, list[runtime.Event]]:
+    if row.snapshot is None:
+        raise ApiError(410, "Personal data erased", "this call's data was erased on request")
+    flow = served_flow(svc, row)
+    return runtime.restore(flow, svc.cipher.decrypt(row.snapshot), load_json(svc, row.context),
+                           svc.clock)
+
+
+def record_of(svc: Service, row: Row[Any], call: runtime.Call, redacted: bool) -> dict[str, Any]:
+    """The call's record; an abandoned or expired call ends with the service's disposition."""
+    record = runtime.record(call, redacted)
+    if row.status in ("abandoned", "expired"):
+        declared = disposition_of(call.flow, row.outcome)
+        if declared is not None:
+            record["disposition"] = {"id": declared.id, "code": declared.code,
+                                     "label": declared.label}
+        record["ended_at"] = row.updated_at.isoformat()
+    return record
+
+
+def read_call(svc: Service, user: User, call_id: str) -> Reply:
+    with svc.engine.begin() as conn:
+        row = visible_call(conn, user, call_id)
+        prompt = None
+        if row.snapshot is not None and row.status in ("live", "ended"):  # nothing to say else
+            call, _ = restore(svc, row)
+            prompt = runtime.prompt(call)
+        return Reply(200, call_body(row, prompt), {"ETag": etag(row.revision)})
+
+
+def take_turn(svc: Service, user: User, call_id: str, if_match: str | None,
+              turn: runtime.TurnRequest, key: str | None, request_digest: str) -> Reply:
+    """One turn in one transaction; a lost race is 412, or the first reply for a retried key."""
+    try:
+        with svc.engine.begin() as conn:
+            row = visible_call(conn, user, call_id)
+            if user.role != "agent":
+                raise ApiError(403, "Forbidden", "only the call's agent takes its turns")
+            if key is not None and (done := _replayed(svc, conn, call_id, key, request_digest)):
+                return done
+            expected = parse_if_match(if_match)
+            if expected != row.revision:  # first: a stale client must GET the call anew
+                raise _Stale
+            if row.status != "live":
+                raise ApiError(409, "Call has ended", f"the call is {row.status}; no more turns",
+                               [("id", "is not a live call")])
+            call, events = restore(svc, row)
+            try:
+                moved = runtime.apply_turn(call, turn, expected, key)
+            except runtime.StaleRevision:  # the snapshot disagrees with the row: never expected
+                raise _Stale from None
+            except runtime.TurnIdReused:
+                moved = False
+            except runtime.TurnRefused as err:
+                raise ApiError(422, "Turn refused", err.detail,
+                               [(err.field, p) for p in err.problems or ("is not allowed here",)]
+                               ) from None
+            except CallEnded:
+                raise ApiError(409, "Call has ended", "the call has ended; no more turns") from None
+            if not moved:  # the runtime remembers this key from another turn of the call
+                raise ApiError(422, "Idempotency-Key reused", "this key was used for another "
+                               "turn of this call", [("Idempotency-Key", "was sent before with "
+                                                      "another request")])
+            reply = _write_turn(svc, conn, row, call, events)
+            _keep(svc, conn, call_id, key, request_digest, reply)
+            return reply
+    except (_Stale, IntegrityError):
+        if key is not None:  # a concurrent retry of this very request may have won
+            with svc.engine.begin() as conn:
+                if done := _replayed(svc, conn, call_id, key, request_digest):
+                    return done
+        raise ApiError(412, "Stale revision", "the call has moved on; GET it and try again",
+                       [("If-Match", "is not the call's current revision")]) from None
+
+
+def _write_turn(svc: Service, conn: Connection, row: Row[Any], call: runtime.Call,
+                events: list[runtime.Event]) -> Reply:
+    now = svc.clock()
+    status = "ended" if call.ended else "live"
+    values = {"status": status, "step": call.state, "outcome": runtime.disposition(call),
+              "event_seq": events[-1].seq if events else row.event_seq,
+              "snapshot": svc.cipher.encrypt(runtime.snapshot_text(call)), "updated_at": now}
+    if not repo.update_call(conn, row.id, row.revision, **values):  # the store decides
+        raise _Stale
+    repo.append_events(conn, row.id, _events(svc, events), now)
+    _follow_ups(conn, row.id, row.agent, events, now)
+    new = {**row._mapping, **values, "revision": row.revision + 1}
+    return Reply(200, call_body(new, runtime.prompt(call)), {"ETag": etag(row.revision + 1)})
+
+
+def close_call(svc: Service, conn: Connection, row: Row[Any], status: str) -> bool:
+    """Abandon or expire a live call: its disposition is the status, as the flow's library
+    declares it or else the service's own (library.SERVICE_DISPOSITIONS). False if it moved."""
+    now = svc.clock()
+    flow = svc.library.flow(row.flow)
+    declared = disposition_of(flow, status) if flow is not None else None
+    detail = None if declared is None else {"disposition": {
+        "id": declared.id, "code": declared.code, "label": declared.label}}
+    values = {"status": status, "outcome": status, "event_seq": row.event_seq + 1,
+              "updated_at": now}
+    if not repo.update_call(conn, row.id, row.revision, **values):
+        return False
+    stored = None if detail is None else store_json(svc, detail)
+    repo.append_events(conn, row.id, [(row.event_seq + 1, status, row.step, stored)], now)
+    return True
+
+
+def abandon(svc: Service, user: User, call_id: str, if_match: str | None) -> Reply:
+    with svc.engine.begin() as conn:
+        row = visible_call(conn, user, call_id)
+        if user.role == "supervisor":
+            raise ApiError(403, "Forbidden", "supervisors read calls; they do not abandon them")
+        if if_match is not None and parse_if_match(if_match) != row.revision:
+            raise ApiError(412, "Stale revision", "the call has moved on",
+                           [("If-Match", "is not the call's current revision")])
+        if row.status != "live":
+            raise ApiError(409, "Call has ended", f"the call is {row.status}",
+                           [("id", "is not a live call")])
+        if not close_call(svc, conn, row, "abandoned"):
+            raise ApiError(412, "Stale revision", "the call has moved on")
+        new = visible_call(conn, user, call_id)
+        return Reply(200, call_body(new, None), {"ETag": etag(new.revision)})
+
+
+def expire_idle(svc: Service, limit: int = 100) -> int:
+    """Expire live calls idle past ``expire_after``; drop idempotency keys past their time."""
+    now = svc.clock()
+    expired = 0
+    with svc.engine.begin() as conn:
+        for idle in repo.idle_calls(conn, now - svc.expire_after, limit):
+            row = repo.get_call(conn, idle.id)
+            if row is not None and row.status == "live":
+                expired += close_call(svc, conn, row, "expired")
+        repo.purge_keys(conn, now - svc.key_ttl)
+    return expired

@@ -1,0 +1,28 @@
+"""What every request handler shares: the database, the key, the flows, the clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+
+from callscript.service.library import Library
+from callscript.store.crypto import Cipher
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Service:
+    engine: Engine
+    cipher: Cipher
+    library: Library
+    deployment: Mapping[str, Any] = field(default_factory=dict)
+    clock: Callable[[], datetime] = utc_now
+    expire_after: timedelta = timedelta(hours=4)  # a live call idle this long expires
+    key_ttl: timedelta = timedelta(hours=24)  # idempotency keys are kept this long
