@@ -19,7 +19,15 @@ import typer
 from rich.console import Console
 
 from callscript import __version__
-from callscript.cli.errors import INTERRUPTED, PROBLEMS, USAGE, fail, user_errors
+from callscript.cli.errors import (
+    INTERRUPTED,
+    PROBLEMS,
+    USAGE,
+    check_writable,
+    fail,
+    user_errors,
+    write_file,
+)
 from callscript.cli.plan import plan_command
 from callscript.cli.sources import (
     flows_from,
@@ -69,7 +77,7 @@ def _print_json(data: Any) -> None:
 def _write(text: str, output: Path | None) -> None:
     """To the file given with -o, else to stdout."""
     if output:
-        output.write_text(text, encoding="utf-8")
+        write_file(output, text)
     else:
         sys.stdout.write(text)
 
@@ -271,6 +279,7 @@ def cover_command(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="default: stdout")] = None,
 ) -> None:
     """Write path-cover test cases (*.cases.yaml) that take every answer."""
+    check_writable(output)
     from callscript.testing.paths import path_cover
 
     with user_errors():
@@ -303,6 +312,7 @@ def schema_command(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="default: stdout")] = None,
 ) -> None:
     """Print a JSON Schema: of flow files, of a library's context, or of policy files."""
+    check_writable(output)
     with user_errors():
         if kind == SchemaKind.flow:
             from callscript.spec import json_schema
@@ -338,6 +348,10 @@ def print_command(
     placeholders: Annotated[Placeholders, typer.Option(
         help="what unset values print as: the seed's (***, XX) or the schema's labels "
              "(【客户姓名】)")] = Placeholders.seed,
+    agent: Annotated[list[str] | None, typer.Option(
+        "--agent", metavar="FIELD=VALUE",
+        help="the agent's own details for the script, e.g. --agent name=李娜 "
+             "--agent phone=0571-86001234 (repeatable)")] = None,
     flow_file: FlowFiles = None,
     library: Libraries = None,
     deployment: Deployment = None,
@@ -347,6 +361,7 @@ def print_command(
 
     if output_format == PrintFormat.pdf and output is None:
         raise fail("PDF is binary: give -o FILE.pdf")
+    check_writable(output)
     with user_errors():
         known = flows_from(flow_file, library)
         if all_flows:
@@ -355,8 +370,9 @@ def print_command(
             chosen = flows
         else:
             raise fail("name the flows to print, or --all")
-        ctx = None
+        ctx: Any = None
         labels = placeholders == Placeholders.labels
+        own = _agent_values(agent or [])
         scripts = []
         for flow_id in chosen:
             compiled = known[flow_id] if flow_id in known else pick_flow(flow_id, flow_file, library)
@@ -364,15 +380,27 @@ def print_command(
                 ctx = load_context(compiled, context, deployment)
             elif deployment:
                 ctx = load_deployment(compiled, deployment)
+            if own:
+                ctx = _merge(ctx or {}, {"agent": own})
             scripts.append(build_script(compiled, ctx, show_personal_data, labels,
                                         generic=context is None))
         if output_format == PrintFormat.pdf:
             assert output is not None
-            output.write_bytes(to_pdf(scripts, diagram))
+            write_file(output, to_pdf(scripts, diagram))
             return
         text = (to_markdown(scripts, diagram) if output_format == PrintFormat.md
                 else to_html(scripts, diagram))
     _write(text, output)
+
+
+def _agent_values(pairs: list[str]) -> dict[str, str]:
+    values = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise fail("--agent takes FIELD=VALUE, e.g. --agent name=李娜")
+        values[name.strip()] = value.strip()
+    return values
 
 
 @app.command("diagram")
@@ -386,6 +414,7 @@ def diagram_command(
     library: Libraries = None,
 ) -> None:
     """Draw a flow: SVG (needs Graphviz), Mermaid, or Graphviz DOT."""
+    check_writable(output)
     from callscript.printing import to_dot, to_mermaid, to_svg
 
     with user_errors():
