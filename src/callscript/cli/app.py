@@ -20,7 +20,6 @@ from rich.console import Console
 
 from callscript import __version__
 from callscript.cli.errors import (
-    INTERRUPTED,
     PROBLEMS,
     USAGE,
     check_writable,
@@ -29,13 +28,13 @@ from callscript.cli.errors import (
     write_file,
 )
 from callscript.cli.plan import plan_command
+from callscript.cli.rehearse_command import merge_parts, rehearse_command
 from callscript.cli.sources import (
     flows_from,
     load_context,
     load_deployment,
     pick_flow,
     read_data,
-    sample_for,
 )
 
 app = typer.Typer(
@@ -55,15 +54,6 @@ Deployment = Annotated[Path | None, typer.Option(
     "--deployment", metavar="FILE",
     help="YAML with this installation's values (deployment: {hotline: …}, agent: …)")]
 AsJson = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
-
-
-def _merge(context: Any, over: dict[str, Any]) -> Any:
-    """A context with the deployment file's parts laid over it."""
-    if not over:
-        return context
-    data = context.model_dump() if hasattr(context, "model_dump") else dict(context)
-    return {part: {**(data.get(part) or {}), **values} for part, values in over.items()} | {
-        part: values for part, values in data.items() if part not in over}
 
 
 def _out() -> Console:
@@ -140,58 +130,6 @@ def show_command(flow: Annotated[str, typer.Argument(help="flow id")],
         _print_json(flow_json(compiled))
     else:
         show_flow(_out(), compiled)
-
-
-@app.command("rehearse")
-def rehearse_command(
-    flow: Annotated[str | None, typer.Argument(help="flow id (not needed with --resume)")] = None,
-    context: Annotated[Path | None, typer.Option(help="YAML or JSON file with the context")] = None,
-    sample: Annotated[bool, typer.Option(help="use a sample customer")] = False,
-    flow_file: FlowFiles = None,
-    library: Libraries = None,
-    deployment: Deployment = None,
-    resume: Annotated[Path | None, typer.Option(help="continue a saved rehearsal")] = None,
-    snapshot: Annotated[Path | None, typer.Option(
-        help="where s and Ctrl-C save (default: callscript-CALLID.rehearsal.json)")] = None,
-    record: Annotated[Path | None, typer.Option(
-        help="where the record goes at the end (default: callscript-CALLID.record.json)")] = None,
-) -> None:
-    """Rehearse a call interactively: lines, answers, captures, interruptions, hold."""
-    from callscript.cli.rehearse import Rehearsal, Source, read_rehearsal
-    from callscript.runtime import Call
-
-    with user_errors():
-        saved = read_rehearsal(resume) if resume else None
-        flow_id = flow or (saved["flow"] if saved else None)
-        if flow_id is None:
-            raise fail("give a FLOW, or --resume a saved rehearsal")
-        files = [Path(f) for f in saved["flow_files"]] if saved and not flow_file else flow_file
-        libraries = saved.get("libraries") if saved and not library else library
-        compiled = pick_flow(flow_id, files, libraries)
-        context_file = context or (Path(saved["context_file"]) if saved and saved["context_file"]
-                                   else None)
-        use_sample = sample or bool(saved and saved["sample"] and not context)
-        if context_file is None and not use_sample:
-            raise fail("give --context FILE or --sample")
-        if context_file:
-            ctx: Any = load_context(compiled, context_file, deployment)
-        else:
-            ctx = _merge(sample_for(compiled), load_deployment(compiled, deployment))
-        # a rehearsal may show the schema's placeholders (***) where a value is not set
-        call = (Call.restore(compiled, saved["snapshot"], ctx, placeholders=True) if saved
-                else Call.start(compiled, ctx, placeholders=True))
-    source = Source(flow_id, [str(f) for f in files or []],
-                    str(context_file) if context_file else None, use_sample, libraries or [])
-    # soft_wrap: Chinese lines have no spaces, so the terminal, not rich, should wrap them
-    rehearsal = Rehearsal(call, source, Console(highlight=False, soft_wrap=True),
-                          snapshot or resume or Path(f"callscript-{call.call_id}.rehearsal.json"),
-                          record or Path(f"callscript-{call.call_id}.record.json"))
-    try:
-        rehearsal.run()
-    except (KeyboardInterrupt, EOFError):
-        print(file=sys.stderr)
-        rehearsal.save()
-        raise typer.Exit(INTERRUPTED) from None
 
 
 @app.command("demo")
@@ -381,7 +319,7 @@ def print_command(
             elif deployment:
                 ctx = load_deployment(compiled, deployment)
             if own:
-                ctx = _merge(ctx or {}, {"agent": own})
+                ctx = merge_parts(ctx or {}, {"agent": own})
             scripts.append(build_script(compiled, ctx, show_personal_data, labels,
                                         generic=context is None))
         if output_format == PrintFormat.pdf:
@@ -453,6 +391,7 @@ def record_show_command(
         show_record(_out(), shown)
 
 
+app.command("rehearse")(rehearse_command)
 app.command("plan")(plan_command)
 
 

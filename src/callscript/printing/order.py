@@ -72,12 +72,18 @@ def has_chinese(text: str) -> bool:
     return bool(_CJK.search(text))
 
 
+def in_chinese(text: str) -> bool:
+    """Written in Chinese, not English with a Chinese term in it (a character is about a
+    word, an English word about five letters)."""
+    return len(_CJK.findall(text)) * 5 >= len(re.findall(r"[A-Za-z]", text)) and has_chinese(text)
+
+
 def step_title(step: CompiledStep) -> str:
     """The step's title; without one, the start of its first line or note, never its id."""
     if step.title != step.id:
         return step.title
     for line in (*step.lines, *step.notes):
-        source = re.sub(r"\{\{.*?\}\}|\{%.*?%\}", "…", line.source.strip())
+        source = re.sub(r"\{\{.*?\}\}|\{%.*?%\}", "", line.source.strip())
         pieces = [p.strip() for p in _CUT.split(source) if has_chinese(p)]
         # the first phrase that says something ("您好" alone does not)
         text = next((p for p in pieces if len(p) >= 4), pieces[0] if pieces else "")

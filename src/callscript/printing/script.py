@@ -19,7 +19,7 @@ from callscript.printing.order import (
     condition_words,
     distinct,
         group_of,
-    has_chinese,
+    in_chinese,
     step_title,
     subdialogue_titles,
 )
@@ -129,9 +129,9 @@ def build_script(flow: Flow, context: BaseModel | Mapping[str, Any] | None = Non
     applies = None
     if flow.applies_when is not None:
         applies = condition_words(flow, flow.applies_when)
-    otherwise = flow.applies_reason if has_chinese(flow.applies_reason) else None
+    otherwise = flow.applies_reason if in_chinese(flow.applies_reason) else None
     # the purpose is for the agent only when written in the agent's language
-    purpose = flow.purpose if has_chinese(flow.purpose) else ""
+    purpose = flow.purpose if in_chinese(flow.purpose) else ""
     return Script(flow, flow.title, purpose, applies, customer, tuple(sections),
                   interruptions, outcomes, otherwise)
 

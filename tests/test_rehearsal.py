@@ -1,0 +1,206 @@
+"""The rehearsal under a real pseudo-terminal, at a narrow (72) and a wide (120) terminal."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import pexpect
+import pytest
+from rich.cells import cell_len
+
+from .test_cli import run
+
+WIDTHS = [72, 120]
+
+
+def spawn(*args: str, cwd: Path, width: int) -> pexpect.spawn:
+    env = dict(os.environ, TERM="dumb", COLUMNS=str(width))
+    return pexpect.spawn(sys.executable, ["-m", "callscript", "rehearse", *args], cwd=str(cwd),
+                         encoding="utf-8", timeout=20, dimensions=(50, width), env=env)
+
+
+def answer(child: pexpect.spawn, *choices: str) -> None:
+    for choice in choices:
+        child.expect("> ")
+        child.sendline(choice)
+
+
+def quit_saving(child: pexpect.spawn) -> None:
+    child.sendcontrol("c")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_hold_timer_stays_on_one_line_and_lists_no_answers(tmp_path: Path, width: int) -> None:
+    child = spawn("second_visit", "--sample", "--record", str(tmp_path / "r.json"),
+                  cwd=tmp_path, width=width)
+    answer(child, "h")
+    child.expect("请您稍等一下")
+    child.expect(r"稍等 00:00")
+    time.sleep(2.5)
+    child.expect(r"稍等 00:02")
+    child.sendline("2")  # whatever is typed, Enter is what resumes
+    child.expect("> ")
+    held = child.before
+    timer = held[:held.index("\n")] if "\n" in held else held
+    for shown in timer.split("\r"):
+        assert cell_len(shown) < width, shown  # never wraps, so \r rewrites the same line
+    assert "[back]" not in held.split("─")[0] and "[too_long]" not in held
+    quit_saving(child)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_lines_fold_with_a_hanging_indent(tmp_path: Path, width: int) -> None:
+    child = spawn("second_visit", "--sample", cwd=tmp_path, width=width)
+    child.expect("> ")
+    screen = child.before.replace("\r\n", "\n")
+    said = [line for line in screen.split("\n") if "客户经理: " in line]
+    assert said
+    lines = screen.split("\n")
+    for line in lines:
+        assert cell_len(line) <= width, line
+    if width == 72:  # the greeting is longer than the line: it continues under the text
+        following = lines[lines.index(said[0]) + 1]
+        assert following.startswith(" " * cell_len("  客户经理: ")) and following.strip()
+    quit_saving(child)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_banner_interruptions_on_one_key_and_chinese_words(tmp_path: Path, width: int) -> None:
+    child = spawn("first_visit", "--sample", cwd=tmp_path, width=width)
+    child.expect("排练: 首次回访 · 致电 王先生 \\(138\\*\\*\\*\\*5678\\)")
+    answer(child, "1", "1")  # answered, confirmed: introduce, an interruptible step
+    child.expect("> ")
+    step = child.before
+    assert "i 打断情况(8)" in step and "i1 " not in step and "客户对个人信息很敏感" not in step
+    child.sendline("i")
+    child.expect("打断情况 \\(输入 i1、i2…\\)")
+    child.expect("i3 客户对个人信息很敏感")
+    answer(child, "x")
+    child.expect("不是可选项")
+    quit_saving(child)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_english_words_with_lang_en(tmp_path: Path, width: int) -> None:
+    child = spawn("second_visit", "--sample", "--lang", "en", cwd=tmp_path, width=width)
+    child.expect("rehearsal: 二次回访 · calling 陈女士")
+    child.expect("i interruptions \\(8\\)")
+    answer(child, "?")
+    child.expect("u undo the last")
+    quit_saving(child)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_undo_restores_the_step_before_the_last_answer(tmp_path: Path, width: int) -> None:
+    record = tmp_path / "r.json"
+    child = spawn("second_visit", "--sample", "--record", str(record), cwd=tmp_path, width=width)
+    answer(child, "u")
+    child.expect("没有可撤销的回答")
+    answer(child, "1")
+    child.expect("客户反映的使用情况")
+    child.sendline("")
+    child.expect("您希望我们多长时间回访您")
+    answer(child, "u")
+    child.expect("已撤销上一步")
+    child.expect("请问您最")
+    answer(child, "3")  # no time now: the busy sub-dialogue, as if the first answer never was
+    child.expect("请问您什么时间有空")
+    answer(child, "3")  # refuses
+    child.expect(pexpect.EOF)
+    child.close()
+    data = json.loads(record.read_text("utf-8"))
+    assert [e["answer"] for e in data["path"]][:2] == ["no_time", "refuses"]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_past_callback_time_and_a_future_birthday_are_asked_again(tmp_path: Path,
+                                                                    width: int) -> None:
+    child = spawn("second_visit", "--sample", cwd=tmp_path, width=width)
+    answer(child, "3")  # no time now
+    answer(child, "1")  # gives a time
+    child.expect("约定的回访时间")
+    child.sendline("2020-01-01 10:00")
+    child.expect("may not lie in the past")
+    child.expect("约定的回访时间")
+    child.sendline(f"{date.today().year + 1}-01-05 10:00")
+    child.expect("详细记录约定的时间")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_choices_are_numbered(tmp_path: Path, width: int) -> None:
+    record = tmp_path / "r.json"
+    child = spawn("spending_drop", "--sample", "--record", str(record), cwd=tmp_path, width=width)
+    child.expect("> ")
+    screen = child.before
+    number = next(n for n, label in re.findall(r"\n\s*(\d+) ([^\[\n]+) \[", screen)
+                  if "不满" in label)
+    child.sendline(number)
+    answer(child, "1")  # accepts the explanation: records the topic and the words
+    child.expect("1 政策 · 2 话费 · 3 服务")
+    child.expect(r"\): ")
+    child.sendline("2")
+    child.expect("客户的原话")
+    child.sendline("太贵了")
+    child.expect("> ")
+    child.sendcontrol("c")
+    child.expect(pexpect.EOF)
+    saved = next(tmp_path.glob("*.rehearsal.json"))
+    snap = json.loads(saved.read_text("utf-8"))["snapshot"]
+    assert "话费" in json.dumps(snap, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_resume_from_another_folder_keeps_record_and_cannot_finish_twice(tmp_path: Path,
+                                                                         width: int) -> None:
+    home, elsewhere = tmp_path / "home", tmp_path / "elsewhere"
+    home.mkdir()
+    elsewhere.mkdir()
+    (home / "ctx.yaml").write_text("customer: {name: 陈, title: 女士}\n", encoding="utf-8")
+    child = spawn("second_visit", "--context", "ctx.yaml", "--record", "out.json",
+                  "--snapshot", "saved.json", cwd=home, width=width)
+    answer(child, "1")
+    child.expect("客户反映的使用情况")
+    child.sendline("挺好")
+    child.expect("> ")
+    quit_saving(child)
+    saved = home / "saved.json"
+    child = spawn("--resume", str(saved), cwd=elsewhere, width=width)
+    child.expect("继续排练: 已进行 1 步")
+    child.expect("挺好的")  # the recap: the step and the customer's answer
+    answer(child, "1")  # not needed
+    answer(child, "1")
+    child.expect("结果: 回访完成")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert (home / "out.json").exists() and not (elsewhere / "out.json").exists()
+    again = run("rehearse", "--resume", str(saved))
+    assert again.returncode == 2 and "this rehearsal has ended" in again.stderr
+
+
+@pytest.mark.parametrize("option", ["--record", "--snapshot"])
+def test_a_bad_record_or_snapshot_path_is_refused_at_the_start(tmp_path: Path,
+                                                               option: str) -> None:
+    result = run("rehearse", "second_visit", "--sample", option,
+                 str(tmp_path / "no" / "such" / "r.json"))
+    assert result.returncode == 2 and "no such folder" in result.stderr
+    assert result.stdout == "" and "Traceback" not in result.stderr
+
+
+def test_sample_and_context_together_are_refused(tmp_path: Path) -> None:
+    context = tmp_path / "c.yaml"
+    context.write_text("customer: {name: 陈}\n", encoding="utf-8")
+    result = run("rehearse", "second_visit", "--sample", "--context", str(context))
+    assert result.returncode == 2 and "not both" in result.stderr
