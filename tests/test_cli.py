@@ -197,7 +197,8 @@ def test_json_outputs_for_scripts(tmp_path: Path) -> None:
     assert shown["steps"][0]["id"] == "greet" and shown["interruptions"][0]["id"] == "busy"
     checked = json.loads(run("check", "--calls", "20", "--json",
                              str(FIXTURES / "good" / "mini.yaml")).stdout)
-    assert checked == [{"flow": "mini", "version": 2, "steps": 10, "calls": 20, "problems": []}]
+    assert checked == [{"flow": "mini", "kind": "flow", "version": 2, "steps": 10, "calls": 20,
+                        "problems": []}]
 
 
 def test_record_show_is_redacted_unless_asked(tmp_path: Path) -> None:

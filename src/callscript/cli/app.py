@@ -8,7 +8,6 @@ Exit codes: 0 success; 1 ``check`` found problems; 2 a usage or input error
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Sequence
 from enum import StrEnum
@@ -19,8 +18,8 @@ import typer
 from rich.console import Console
 
 from callscript import __version__
+from callscript.cli.checks import check_command, cover_command
 from callscript.cli.errors import (
-    PROBLEMS,
     USAGE,
     check_writable,
     fail,
@@ -138,101 +137,6 @@ def demo_command(as_json: AsJson = False) -> None:
     from callscript.demo import run_demo
 
     run_demo(sys.stdout, as_json=as_json)
-
-
-@app.command("check")
-def check_command(
-    files: Annotated[list[Path] | None, typer.Argument(
-        help="flow and sub-dialogue YAML files (none: every file of the -L libraries)")] = None,
-    calls: Annotated[int, typer.Option(help="random calls to explore per flow (0: only validate)")]
-    = 200,
-    seed: Annotated[int, typer.Option(help="seed of the random calls")] = 0,
-    library: Libraries = None,
-    as_json: AsJson = False,
-) -> None:
-    """Validate, compile and explore flow files; print each problem as file:line."""
-    from callscript.errors import FlowError
-    from callscript.library import load_flows, load_libraries
-    from callscript.loader import load_file
-    from callscript.spec import FlowSpec
-    from callscript.testing.render_check import render_problems
-
-    if not files and not library:
-        raise fail("give flow files, or -L a library to check all of it")
-    subdialogues: list[FlowSpec] = []
-    try:
-        if files:
-            flows = load_flows(*files, libraries=library or [])
-            subdialogues = [s for s in (load_file(p).spec for p in files)
-                            if s.kind == "subdialogue"]
-        else:  # every flow and sub-dialogue of the libraries
-            flows = {}
-            for lib in load_libraries(library or []):
-                flows |= lib.compile_all()
-                for spec in (s.spec for s in lib.specs.values() if s.spec.kind == "subdialogue"):
-                    lib.check_subdialogue(spec.id)
-                    subdialogues.append(spec)
-        rendering = [p for flow in flows.values() for p in render_problems(flow)]
-        if rendering:
-            raise FlowError(rendering)
-    except FlowError as err:
-        if as_json:
-            _print_json([{"file": p.file, "line": p.line, "where": p.where, "message": p.message}
-                         for p in err.problems])
-        for problem in err.problems:
-            print(problem, file=sys.stderr)
-        raise typer.Exit(PROBLEMS) from None
-    results = []
-    for flow in flows.values():
-        violations = []
-        if calls > 0:
-            from callscript.testing.properties import check_flow
-
-            violations = check_flow(flow, calls=calls, seed=seed)
-        for violation in violations:
-            print(violation, file=sys.stderr)
-        results.append({"flow": flow.id, "version": flow.version, "steps": len(flow.steps),
-                        "calls": calls, "problems": [str(v) for v in violations]})
-        if not as_json:
-            explored = f", {calls} calls explored" if calls > 0 else ""
-            state = "problems" if violations else "ok"
-            print(f"{state}: {flow.id} v{flow.version} ({len(flow.steps)} steps{explored})")
-    if not as_json:
-        for spec in subdialogues:
-            print(f"ok: {spec.id} (sub-dialogue, {len(spec.steps)} steps; explored through "
-                  "the flows that include it)")
-    if as_json:
-        _print_json(results)
-    if any(r["problems"] for r in results):
-        raise typer.Exit(PROBLEMS)
-
-
-@app.command("cover")
-def cover_command(
-    flow: Annotated[str, typer.Argument(help="flow id")],
-    context: Annotated[Path, typer.Option(help="YAML or JSON file with the call context")],
-    flow_file: FlowFiles = None,
-    library: Libraries = None,
-    deployment: Deployment = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="default: stdout")] = None,
-) -> None:
-    """Write path-cover test cases (*.cases.yaml) that take every answer."""
-    check_writable(output)
-    from callscript.testing.paths import path_cover
-
-    with user_errors():
-        compiled = pick_flow(flow, flow_file, library)
-        cover = path_cover(compiled, load_context(compiled, context, deployment))
-    here = output.parent if output else Path.cwd()
-    relative = os.path.relpath(flow_file[-1], here) if flow_file else None
-    # the -L the flow came from, so the pytest plugin loads the same library
-    source = next((lib for lib in library or [] if Path(lib).name == compiled.library), None)
-    if source is not None and Path(source).is_dir():
-        source = os.path.relpath(source, here)
-    text = cover.to_yaml(relative, source)
-    _write(text, output)
-    for label in cover.uncoverable:
-        print(f"not coverable with this context: {' '.join(label)}", file=sys.stderr)
 
 
 class SchemaKind(StrEnum):
@@ -372,8 +276,11 @@ def record_show_command(
     show_personal_data: Annotated[bool, typer.Option(
         help="show phone numbers, addresses and birthdays unmasked")] = False,
     as_json: AsJson = False,
+    flow_file: FlowFiles = None,
+    library: Libraries = None,
 ) -> None:
-    """Pretty-print a call record, redacted unless asked otherwise."""
+    """Pretty-print a call record, redacted unless asked otherwise; steps and captures by
+    their titles and labels when the record's flow is found (-L/-f, default telecom)."""
     from callscript.cli.views import show_record
     from callscript.record import CallRecord
 
@@ -388,18 +295,29 @@ def record_show_command(
     if as_json:
         sys.stdout.write(shown.model_dump_json(indent=2) + "\n")
     else:
-        show_record(_out(), shown)
+        from callscript.errors import CallscriptError
+
+        try:
+            flow = flows_from(flow_file, library).get(record.flow_id)
+        except (CallscriptError, OSError, ValueError):
+            flow = None  # the record is shown by ids: it does not need its flow
+        show_record(_out(), shown, flow)
 
 
 app.command("rehearse")(rehearse_command)
+app.command("check")(check_command)
+app.command("cover")(cover_command)
 app.command("plan")(plan_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code (documented in the module docstring)."""
+    from callscript.cli.help import readable
+
+    command = readable(typer.main.get_command(app))
     try:
-        app(args=list(argv) if argv is not None else None, prog_name="callscript")
-    except SystemExit as done:  # typer's standalone mode always ends here
+        command.main(args=list(argv) if argv is not None else None, prog_name="callscript")
+    except SystemExit as done:  # click's standalone mode always ends here
         code = done.code
         return code if isinstance(code, int) else (0 if code is None else USAGE)
     return 0
