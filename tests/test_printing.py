@@ -255,7 +255,7 @@ def test_svg_ids_are_unique_in_one_html_page() -> None:
 
 def test_answers_say_what_they_record_and_conditions_are_words() -> None:
     text = to_markdown([build_script(FLOWS["first_visit"])], diagrams=False)
-    assert re.search(r"→ \[§\d+\]\(#first_visit-s\d+\);记录: [^\n]*详细地址", text)
+    assert re.search(r"→ \[§\d+\]\(#first_visit-s\d+\) · 记录: [^\n]*详细地址", text)
     drop = to_markdown([build_script(FLOWS["spending_drop"])], diagrams=False)
     assert "billing." not in drop and "**适用条件:** 【本月话费】低于【上月话费】" in drop
 

@@ -163,21 +163,25 @@ def part_dot(flow: Flow, part: str, rankdir: str = "TB") -> str:
     title = titles.get(part, part) if part else f"{flow.title} · 主流程"
     out = [f"digraph {_quote(flow.id + '.' + part)} {{",
            f"  graph [rankdir={rankdir}, fontname={_quote(FONT)}, fontsize=14, "
-           f"label={_quote(title)}, labelloc=t];",
+           f"label={_quote(title)}, labelloc=t, nodesep=0.4, ranksep=0.45];",
            f"  node [shape=box, style=rounded, fontname={_quote(FONT)}, fontsize=11];",
            f"  edge [fontname={_quote(FONT)}, fontsize={SMALLEST_FONT:g}];"]
     for sid in shown:
         shape = ", shape=doubleoctagon" if flow.steps[sid].terminal else ""
         out.append(f"  {_quote(sid)} [label={_quote(_node_label(flow, sid, numbers))}{shape}];")
     calls: set[str] = set()
+    # answers between the same two nodes are one edge with their labels stacked, so
+    # that labels never sit on top of each other
+    edges: dict[tuple[str, str], list[str]] = {}
+    styles: dict[tuple[str, str], str] = {}
     for sid in shown:
         for answer in flow.steps[sid].answers.values():
             target = answer.target
             if target == RETURN:
                 back = f"{sid}.return"
                 out.append(f"  {_quote(back)} [label=\"↩ 返回\", shape=plaintext];")
-                out.append(f"  {_quote(sid)} -> {_quote(back)} [label={_quote(answer.label)}, "
-                           "style=dashed];")
+                edges.setdefault((sid, back), []).append(answer.label)
+                styles[(sid, back)] = ", style=dashed"
                 continue
             if group_of(target) != part:
                 node = f"call:{target}"
@@ -186,12 +190,16 @@ def part_dot(flow: Flow, part: str, rankdir: str = "TB") -> str:
                     name = titles.get(group_of(target), group_of(target)) or flow.title
                     out.append(f"  {_quote(node)} [label={_quote(f'{name} §{numbers[target]}')}, "
                                "shape=component];")
-                out.append(f"  {_quote(sid)} -> {_quote(node)} [label={_quote(answer.label)}];")
+                edges.setdefault((sid, node), []).append(answer.label)
                 if answer.return_to and group_of(answer.return_to) == part:
-                    out.append(f"  {_quote(node)} -> {_quote(answer.return_to)} "
-                               "[style=dotted, label=\"返回后\"];")
+                    edges.setdefault((node, answer.return_to), ["返回后"])
+                    styles[(node, answer.return_to)] = ", style=dotted"
             else:
-                out.append(f"  {_quote(sid)} -> {_quote(target)} [label={_quote(answer.label)}];")
+                edges.setdefault((sid, target), []).append(answer.label)
+    for (tail, head), labels in edges.items():
+        label = "\n".join(dict.fromkeys(labels))
+        out.append(f"  {_quote(tail)} -> {_quote(head)} [label={_quote(label)}"
+                   f"{styles.get((tail, head), '')}];")
     out.append("}")
     return "\n".join(out) + "\n"
 

@@ -26,7 +26,7 @@ def condition(words: str | None) -> str:
 
 
 def records(answer: PrintedAnswer) -> str:
-    return f";记录: {'、'.join(answer.records)}" if answer.records else ""
+    return f" · 记录: {'、'.join(answer.records)}" if answer.records else ""
 
 
 def _ref(script: Script, target: str, named: bool) -> str:
