@@ -204,3 +204,19 @@ def test_sample_and_context_together_are_refused(tmp_path: Path) -> None:
     context.write_text("customer: {name: 陈}\n", encoding="utf-8")
     result = run("rehearse", "second_visit", "--sample", "--context", str(context))
     assert result.returncode == 2 and "not both" in result.stderr
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_birthday_ahead_is_asked_again(tmp_path: Path, width: int) -> None:
+    child = spawn("first_visit", "--sample", cwd=tmp_path, width=width)
+    # answered, confirmed, agrees, all fine, no questions, no address, no work details
+    answer(child, "1", "1", "1", "2", "2", "2", "2")
+    child.expect("生日及特殊的纪念日")
+    answer(child, "1")  # gives the birthday
+    child.expect("生日\\(月日即可\\)")
+    child.sendline(f"{date.today().year + 3}-05-01")
+    child.expect("may not lie in the future")
+    child.expect("生日\\(月日即可\\)")
+    child.sendline("05-01")
+    child.expect("特殊的纪念日")
+    quit_saving(child)

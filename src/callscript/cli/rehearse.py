@@ -234,6 +234,8 @@ class Rehearsal:
         elif offered or holds:
             self.fold("  ", self.say("keys_short" if holds else "keys_short_no_hold",
                                      n=len(offered)), "dim")
+        else:
+            self.fold("  ", self.say("keys_minimal"), "dim")
 
     def list_interruptions(self, prompt: Prompt) -> None:
         offered = self.interruptions(prompt)

@@ -23,6 +23,7 @@ WORDS: dict[str, tuple[str, str]] = {
                    "u undo · ? help"),
     "keys_short_no_hold": ("i 打断情况({n}) · u 撤销 · ? 帮助", "i interruptions ({n}) · u undo · "
                            "? help"),
+    "keys_minimal": ("u 撤销 · ? 帮助", "u undo · ? help"),
     "interruptions": ("打断情况 (输入 i1、i2…):", "interruptions (type i1, i2, …):"),
     "no_interruptions": ("这一步不能被打断", "nothing can interrupt this step"),
     "records": ("记录", "records"),
