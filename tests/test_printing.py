@@ -265,3 +265,21 @@ def test_markdown_of_several_flows_has_a_toc_and_named_references() -> None:
                        diagrams=False)
     assert text.startswith("# 目录\n\n- [首次回访](#first_visit)")
     assert "[首次回访 §2](#first_visit-s2)" in text and '<a id="zero_usage-s1"></a>' in text
+
+
+def test_purpose_and_reason_print_when_written_for_the_agent(tmp_path: Path) -> None:
+    import callscript
+
+    text = ("id: drop_zh\ntitle: 话费下降\npurpose: {purpose}\n"
+            "applies_when: billing.this_month < billing.last_month\n"
+            "applies_reason: 本月话费不低于上月\n"
+            "context:\n  required: [billing.this_month, billing.last_month]\n"
+            "start: a\nsteps:\n  a:\n    title: 结束\n    disposition: completed\n")
+    chinese, english = tmp_path / "zh.yaml", tmp_path / "en.yaml"
+    chinese.write_text(text.format(purpose="询问话费下降的原因"), encoding="utf-8")
+    english.write_text(text.replace("drop_zh", "drop_en").format(
+        purpose="Ask why the bill fell, and whether the service disappointed"), encoding="utf-8")
+    zh = to_markdown([build_script(callscript.load_flows(chinese)["drop_zh"])], diagrams=False)
+    assert "询问话费下降的原因" in zh and "**不适用时:** 本月话费不低于上月" in zh
+    en = to_markdown([build_script(callscript.load_flows(english)["drop_en"])], diagrams=False)
+    assert "Ask why" not in en and "**适用条件:** 【本月话费】低于【上月话费】" in en

@@ -82,6 +82,8 @@ def to_markdown(scripts: Sequence[Script], diagrams: bool = True) -> str:
             out += [script.purpose, ""]
         if script.applies:
             out += [f"**适用条件:** {script.applies}", ""]
+        if script.applies_otherwise:
+            out += [f"**不适用时:** {script.applies_otherwise}", ""]
         if diagrams:
             out += ["```mermaid", to_mermaid(flow).rstrip(), "```", ""]
         if script.interruptions:

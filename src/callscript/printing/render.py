@@ -136,6 +136,8 @@ def to_html(scripts: Sequence[Script], diagrams: bool = True) -> str:
             parts.append(f'<p class="purpose">{_h(script.purpose)}</p>')
         if script.applies:
             parts.append(f'<p class="applies">适用条件: {_h(script.applies)}</p>')
+        if script.applies_otherwise:
+            parts.append(f'<p class="applies">不适用时: {_h(script.applies_otherwise)}</p>')
         if script.interruptions:
             rows = "".join(f"<tr><td>{_h(label)}</td><td>{_link(script, section, named)}</td></tr>"
                            for label, section in script.interruptions)
