@@ -220,3 +220,19 @@ def test_a_birthday_ahead_is_asked_again(tmp_path: Path, width: int) -> None:
     child.sendline("05-01")
     child.expect("特殊的纪念日")
     quit_saving(child)
+
+
+def test_folding_keeps_the_indent_and_never_starts_a_line_with_punctuation() -> None:
+    from callscript.cli.screen import hang
+
+    text = ("赵先生您好,我是联通公司客户服务人员,前一段时间我们通过电话,从系统中,看到您上月"
+            "话费是128.50元,本月话费是36.00元。")
+    for width in (30, 41, 72, 79):
+        lines = list(hang("  客户经理: ", text, width))
+        assert "".join(line.strip() for line in lines).replace("客户经理: ", "") == text
+        for line in lines:
+            assert cell_len(line) <= width, (width, line)
+        for line in lines[1:]:
+            assert line.startswith(" " * 12) and line[12] not in ",。;:?!)", (width, line)
+    keys = list(hang("  ", "i 打断情况 · h 请客户稍等(计时) · Ctrl-C 保存并退出", 30))
+    assert not any(line.endswith("Ct") for line in keys)  # English words fold at spaces

@@ -71,6 +71,10 @@ _TOKEN = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]|[^\s\u2e80-\u9ff
                     r"\uff00-\uffef]+|\s+")
 
 
+# punctuation a Chinese line may not start with: it goes down with the character before it
+_NO_START = set("，。、；：？！）」』》〉】,.;:?!)]}")
+
+
 def hang(first: str, text: str, width: int, indent: int | None = None) -> Iterator[str]:
     """``first`` + ``text`` folded at ``width`` terminal cells, continuation lines indented
     under the text (a hanging indent). Chinese folds between any two characters, other
@@ -81,8 +85,11 @@ def hang(first: str, text: str, width: int, indent: int | None = None) -> Iterat
     line = first
     for token in _TOKEN.findall(text):
         if cell_len(line) + cell_len(token) > width and line.strip():
+            carried = ""
+            if token in _NO_START and len(line) > len(pad) + 1 and not line[-1].isspace():
+                line, carried = line[:-1], line[-1]
             yield line.rstrip()
-            line = pad
+            line = pad + carried
             if token.isspace():
                 continue
         while cell_len(line) + cell_len(token) > width:  # one word wider than the line
