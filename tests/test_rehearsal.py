@@ -91,11 +91,18 @@ def test_banner_interruptions_on_one_key_and_chinese_words(tmp_path: Path, width
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_english_words_with_lang_en(tmp_path: Path, width: int) -> None:
-    child = spawn("second_visit", "--sample", "--lang", "en", cwd=tmp_path, width=width)
+    saved = tmp_path / "saved.json"
+    child = spawn("second_visit", "--sample", "--lang", "en", "--snapshot", str(saved),
+                  cwd=tmp_path, width=width)
     child.expect("rehearsal: 二次回访 · calling 陈女士")
     child.expect("i interruptions \\(8\\)")
     answer(child, "?")
     child.expect("u undo the last")
+    child.expect("> ")
+    quit_saving(child)
+    child = spawn("--resume", str(saved), cwd=tmp_path, width=width)  # keeps its language
+    child.expect("resuming: 0 steps so far")
+    child.expect("> ")
     quit_saving(child)
 
 

@@ -56,9 +56,9 @@ def rehearse_command(
     record: Annotated[Path | None, typer.Option(
         metavar="FILE", help="where the record goes at the end (default: "
                              "callscript-CALLID.record.json; on --resume, the saved one)")] = None,
-    lang: Annotated[Language, typer.Option(
-        help="the language of the rehearsal's own words (the script is as written)")]
-    = Language.zh,
+    lang: Annotated[Language | None, typer.Option(
+        help="the language of the rehearsal's own words, zh by default (the script is as "
+             "written); a resumed rehearsal keeps its own")] = None,
 ) -> None:
     """Rehearse a call interactively: lines, answers, captures, interruptions, hold, undo."""
     from callscript.cli.rehearse import Rehearsal, Source, read_rehearsal, who_is_called
@@ -90,13 +90,14 @@ def rehearse_command(
                 else Call.start(compiled, ctx, placeholders=True))
         if call.ended:
             raise fail(f"{resume}: this rehearsal has ended; start a new one")
+    language = lang or Language(saved.get("lang", "zh") if saved else "zh")
     record_path = record or (Path(saved["record"]) if saved and saved.get("record") else None)
     record_path = record_path or Path(f"callscript-{call.call_id}.record.json")
     check_writable(record_path, "--record")
     source = Source(flow_id, [_absolute(str(f)) for f in files or []],
                     _absolute(str(context_file)) if context_file else None, use_sample,
                     [_absolute(lib) for lib in libraries or []],
-                    str(record_path.resolve()), lang.value)
+                    str(record_path.resolve()), language.value)
 
     def restore(snap: bytes) -> Call:
         return Call.restore(compiled, snap, ctx, placeholders=True)
@@ -106,7 +107,7 @@ def rehearse_command(
                           snapshot or resume or Path(f"callscript-{call.call_id}.rehearsal.json"),
                           record_path, restore)
     try:
-        banner = None if saved else say_banner(lang, compiled.title, who_is_called(ctx))
+        banner = None if saved else say_banner(language, compiled.title, who_is_called(ctx))
         rehearsal.run(banner, resumed=saved is not None)
     except (KeyboardInterrupt, EOFError):
         print(file=sys.stderr)
