@@ -6,7 +6,7 @@ import html
 import re
 from collections.abc import Sequence
 
-from callscript.printing.diagram import diagram_svgs
+from callscript.printing.figures import diagram_svgs
 from callscript.printing.markdown import (
     AGENT,
     MAIN_PART,
@@ -62,7 +62,7 @@ table { border-collapse: collapse; } td, th { border: 1px solid #bbb; padding: .
 .diagram h2, .diagram h3 { bookmark-level: none; border: none; }
 .diagram svg { max-width: 100%; height: auto; max-height: 245mm; }
 .diagram.wide svg { max-height: 170mm; }
-@media print { a.ref::after { content: "(第" target-counter(attr(href), page) "页)";
+@media print { body { margin: 0; } a.ref::after { content: "(第" target-counter(attr(href), page) "页)";
                               font-size: 8.5pt; color: #555; } }
 @media screen { body { max-width: 52em; margin: 2em auto; } }
 """
