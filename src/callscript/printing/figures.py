@@ -15,7 +15,14 @@ import shutil
 import subprocess
 
 from callscript.compile import Flow
-from callscript.printing.diagram import FONT, GraphvizMissing, _node_label, _numbers, _quote, main_path
+from callscript.printing.diagram import (
+    FONT,
+    GraphvizMissing,
+    dot_quote,
+    main_path,
+    node_label,
+    section_numbers,
+)
 from callscript.printing.order import call_order, group_of, step_title, subdialogue_titles
 from callscript.spec import RETURN
 
@@ -41,18 +48,18 @@ def part_dot(flow: Flow, part: str, members: list[str], rankdir: str = "TB",
              title: str = "") -> str:
     """The steps ``members`` of one part as DOT; anything they lead to elsewhere is one
     node naming it and its section."""
-    numbers = _numbers(flow)
+    numbers = section_numbers(flow)
     titles = subdialogue_titles(flow)
     inside = set(members)
-    out = [f"digraph {_quote(flow.id + '.' + part)} {{",
-           f"  graph [rankdir={rankdir}, fontname={_quote(FONT)}, fontsize=14, "
-           f"label={_quote(title)}, labelloc=t, nodesep=0.4, ranksep=0.45];",
-           f"  node [shape=box, style=rounded, fontname={_quote(FONT)}, fontsize=11];",
-           f"  edge [fontname={_quote(FONT)}, fontsize={SMALLEST_FONT:g}];"]
+    out = [f"digraph {dot_quote(flow.id + '.' + part)} {{",
+           f"  graph [rankdir={rankdir}, fontname={dot_quote(FONT)}, fontsize=14, "
+           f"label={dot_quote(title)}, labelloc=t, nodesep=0.4, ranksep=0.45];",
+           f"  node [shape=box, style=rounded, fontname={dot_quote(FONT)}, fontsize=11];",
+           f"  edge [fontname={dot_quote(FONT)}, fontsize={SMALLEST_FONT:g}];"]
     for sid in members:
         shape = ", shape=doubleoctagon" if flow.steps[sid].terminal else ""
-        label = _wrap(_node_label(flow, sid, numbers))
-        out.append(f"  {_quote(sid)} [label={_quote(label)}{shape}];")
+        label = _wrap(node_label(flow, sid, numbers))
+        out.append(f"  {dot_quote(sid)} [label={dot_quote(label)}{shape}];")
     elsewhere: set[str] = set()
 
     def node_for(target: str) -> str:
@@ -67,7 +74,7 @@ def part_dot(flow: Flow, part: str, members: list[str], rankdir: str = "TB",
                 label = f"{name} §{numbers[target]}"
             else:
                 label = f"§{numbers[target]} {step_title(flow.steps[target])}"
-            out.append(f"  {_quote(node)} [label={_quote(_wrap(label))}, shape=component];")
+            out.append(f"  {dot_quote(node)} [label={dot_quote(_wrap(label))}, shape=component];")
         return node
 
     # answers between the same two nodes are one edge with their labels stacked, so
@@ -78,7 +85,7 @@ def part_dot(flow: Flow, part: str, members: list[str], rankdir: str = "TB",
         for answer in flow.steps[sid].answers.values():
             if answer.target == RETURN:
                 back = f"{sid}.return"
-                out.append(f"  {_quote(back)} [label=\"↩ 返回\", shape=plaintext];")
+                out.append(f"  {dot_quote(back)} [label=\"↩ 返回\", shape=plaintext];")
                 edges.setdefault((sid, back), []).append(answer.label)
                 styles[(sid, back)] = ", style=dashed"
                 continue
@@ -90,7 +97,7 @@ def part_dot(flow: Flow, part: str, members: list[str], rankdir: str = "TB",
                 styles[(node, back_to)] = ", style=dotted"
     for (tail, head), labels in edges.items():
         label = "\n".join(_wrap(text) for text in dict.fromkeys(labels))
-        out.append(f"  {_quote(tail)} -> {_quote(head)} [label={_quote(label)}"
+        out.append(f"  {dot_quote(tail)} -> {dot_quote(head)} [label={dot_quote(label)}"
                    f"{styles.get((tail, head), '')}];")
     out.append("}")
     return "\n".join(out) + "\n"
