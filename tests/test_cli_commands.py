@@ -125,18 +125,16 @@ def test_show_prints_captures_conditions_and_effects() -> None:
 
 
 def test_record_show_uses_the_flows_words(tmp_path: Path) -> None:
+    dates = Path(__file__).parent / "fixtures" / "rehearsal" / "dates.yaml"
     record = tmp_path / "r.json"
-    assert run("demo", "--json").returncode == 0
-    import pexpect
-
-    child = pexpect.spawn(sys.executable, ["-m", "callscript", "rehearse", "second_visit",
-                                           "--sample", "--record", str(record)],
-                          encoding="utf-8", timeout=20, dimensions=(50, 200), cwd=str(tmp_path))
-    for choice in ("1", "", "2", "每季度一次", "2027-03-01", "1"):
-        child.expect(["> ", r"\): "])
-        child.sendline(choice)
-    child.expect(pexpect.EOF)
-    shown = run("record", "show", str(record))
+    rehearsed = subprocess.run([sys.executable, "-m", "callscript", "rehearse", "rehearsal_dates",
+                                "-f", str(dates), "--sample", "--record", str(record)],
+                               input="2\n2\n3\n", capture_output=True, text=True, timeout=60,
+                               cwd=tmp_path)
+    assert rehearsed.returncode == 0, rehearsed.stderr
+    shown = run("record", "show", str(record), "-f", str(dates))
     assert shown.returncode == 0, shown.stderr
-    assert "回访频率(如每季度一次)" in shown.stdout and "通话经过" in shown.stdout
-    assert "callback_frequency" not in shown.stdout
+    assert "通话经过" in shown.stdout and "询问生日" in shown.stdout and "以后再说" in shown.stdout
+    assert "联系方式" in shown.stdout and "channel" not in shown.stdout
+    bare = run("record", "show", str(record))  # without its flow: by ids, still shown
+    assert bare.returncode == 0 and "channel" in bare.stdout
