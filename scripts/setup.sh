@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 kind=${1:-dev}
 case "$kind" in
-  demo) extras="" ;;
+  demo) extras="[demo]" ;;
   dev) extras="[dev]" ;;
   *) echo "usage: scripts/setup.sh [demo|dev]" >&2; exit 2 ;;
 esac
