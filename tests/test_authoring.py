@@ -80,7 +80,7 @@ def test_a_guard_with_a_label_decides_and_prints_its_words(water: FlowLibrary) -
     call.answer("confirmed")
     assert [a.id for a in call.prompt.answers] == ["pays_on"]
     text = to_markdown([build_script(flow)], diagrams=False)
-    assert "已经缴过了(仅当欠费不足1000元) → §" in text
+    assert "已经缴过了(仅当欠费不足1000元) → [§" in text
     assert "**适用条件:** 有欠费" in text
 
 
@@ -209,7 +209,7 @@ def test_rehearsal_of_the_library_under_a_terminal(tmp_path: Path) -> None:
     child.sendline("2026-12-05")
     child.expect("缴费方式")
     child.sendline("微信")
-    child.expect("disposition: 承诺缴费")
+    child.expect("结果: 承诺缴费")
     child.expect(pexpect.EOF)
 
 

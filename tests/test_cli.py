@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,9 +12,18 @@ from pathlib import Path
 import pexpect
 import pytest
 
+from callscript import builtin_flows
+from callscript.printing.order import step_title
+
 from .conftest import FIXTURES
 
 CLI = [sys.executable, "-m", "callscript"]
+FLOWS = builtin_flows()
+
+
+def titled(flow: str, step: str) -> str:
+    """The step as the rehearsal heads it: its title, never its id."""
+    return re.escape(step_title(FLOWS[flow].steps[step]))
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -57,9 +67,9 @@ def test_a_whole_first_visit_writes_its_record(tmp_path: Path) -> None:
     child = rehearse("first_visit", "--sample", "--record", str(record), cwd=tmp_path)
     child.expect("提前调出客户资料")  # the first step is preparation: notes, no line yet
     finish_first_visit(child, address_typo=True)
-    child.expect("call ended")
-    child.expect("disposition: 回访完成")
-    child.expect("address: 杭州\\*\\*\\*\\*")  # the summary is redacted
+    child.expect("通话结束")
+    child.expect("结果: 回访完成")
+    child.expect("详细地址: 杭州\\*\\*\\*\\*")  # the summary is redacted
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
@@ -73,11 +83,11 @@ def test_a_whole_first_visit_writes_its_record(tmp_path: Path) -> None:
 def test_an_interruption_returns_to_the_step_left(tmp_path: Path) -> None:
     child = rehearse("first_visit", "--sample", "--record", str(tmp_path / "r.json"), cwd=tmp_path)
     answer(child, "1", "confirmed")
-    child.expect("首次回访 · 自我介绍")
+    child.expect(f"首次回访 · {titled('first_visit', 'introduce')}")
     answer(child, "i3")  # 客户对个人信息很敏感
-    child.expect("首次回访 · 转移话题：VIP贵宾卡")
+    child.expect(f"首次回访 · {titled('first_visit', 'wary.vip_card')}")
     answer(child, "1")
-    child.expect("首次回访 · 自我介绍")
+    child.expect(f"首次回访 · {titled('first_visit', 'introduce')}")
     child.expect("请问能占用您几分钟时间吗")
     child.sendcontrol("c")
     child.expect(pexpect.EOF)
@@ -88,9 +98,9 @@ def test_hold_shows_a_timer_and_resumes(tmp_path: Path) -> None:
     child = rehearse("second_visit", "--sample", "--record", str(tmp_path / "r.json"), cwd=tmp_path)
     answer(child, "h")
     child.expect("请您稍等一下")
-    child.expect(r"on hold 00:0\d \(limit 3:00\)")
+    child.expect(r"稍等 00:0\d \(上限 3:00\)")
     child.sendline("")
-    child.expect("二次回访 · 问候并了解使用情况")
+    child.expect(f"二次回访 · {titled('second_visit', 'greet')}")
     child.sendcontrol("c")
     child.expect(pexpect.EOF)
     child.close()
@@ -111,13 +121,13 @@ def test_ctrl_c_saves_and_resume_finishes_the_same_call(tmp_path: Path) -> None:
     child.sendline("地下车库信号不好")
     child.expect("> ")
     child.sendcontrol("c")
-    child.expect("snapshot saved to")
+    child.expect("快照已保存到")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 130 and saved.exists()
 
     child = rehearse("--resume", str(saved), "--record", str(resumed), cwd=tmp_path)
-    child.expect("首次回访 · 解答客户提问")
+    child.expect(f"首次回访 · {titled('first_visit', 'questions')}")
     answer(child, "2", "1")
     child.expect("详细地址")
     child.sendline("杭州市西湖区文三路100号")
@@ -187,7 +197,8 @@ def test_json_outputs_for_scripts(tmp_path: Path) -> None:
     assert shown["steps"][0]["id"] == "prepare" and shown["interruptions"][0]["id"] == "busy"
     checked = json.loads(run("check", "--calls", "20", "--json",
                              str(FIXTURES / "good" / "mini.yaml")).stdout)
-    assert checked == [{"flow": "mini", "version": 2, "steps": 9, "calls": 20, "problems": []}]
+    assert checked == [{"flow": "mini", "kind": "flow", "version": 2, "steps": 9, "calls": 20,
+                        "problems": []}]
 
 
 def test_record_show_is_redacted_unless_asked(tmp_path: Path) -> None:
@@ -225,13 +236,13 @@ def test_a_hold_over_the_limit_becomes_a_callback(tmp_path: Path) -> None:
     record = tmp_path / "record.json"
     child = rehearse("second_visit", "--context", str(context), "--record", str(record), cwd=tmp_path)
     answer(child, "h")
-    child.expect(r"on hold 00:0\d \(limit 0:01\)")
-    child.expect("over the limit: this becomes a callback")
+    child.expect(r"稍等 00:0\d \(上限 0:01\)")
+    child.expect("已超时,将改为回电")
     child.sendline("")
-    child.expect("二次回访 · 等待过久，约定回电")
+    child.expect(f"二次回访 · {titled('second_visit', 'hold.call_back')}")
     child.expect("请您先挂机，我查询清楚后今天主动打电话给您")
     answer(child, "1")  # outbound: the agent calls back the number dialled, none is asked for
-    child.expect("disposition: 待查询后回复客户")
+    child.expect("结果: 待查询后回复客户")
     child.expect(pexpect.EOF)
     child.close()
     data = json.loads(record.read_text("utf-8"))

@@ -273,7 +273,7 @@ def test_rehearsal_reads_the_seeds_lines_in_order(tmp_path: Path) -> None:
     answer(child, "1")
     child.expect("您在使用的过程中，碰到问题请随时跟我联系。")
     child.expect("再见！")
-    child.expect("disposition: 有意向")
+    child.expect("结果: 有意向")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
@@ -312,7 +312,7 @@ def test_print_markdown_shows_the_seeds_blanks(capsys: pytest.CaptureFixture[str
     for phrase in EXPECTED:
         assert phrase.replace("!", "！").replace("?", "？").replace(",", "，") in text, phrase
     assert "客户接听(仅当客户本人留下了联系方式)" in text  # a guard in words
-    assert "### §3 开头语（您好）" in text  # step titles, not ids
+    assert "### §2 开头语（您好）" in text  # step titles, not ids, in call order
 
 
 def test_print_pdf_holds_every_marketing_phrase(tmp_path: Path) -> None:

@@ -117,6 +117,8 @@ def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark is not None else None
         message = "; ".join(str(p) for p in (err.context, err.problem) if p)
+        if mark is not None and _tab_at(text, mark.line, mark.column):
+            message = "a tab character; YAML indents with spaces only (replace the tab)"
         raise FlowError([Problem(file, line, f"YAML syntax: {message}")]) from None
     except yaml.YAMLError as err:
         raise FlowError([Problem(file, None, f"YAML: {err}")]) from None
@@ -125,6 +127,15 @@ def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
     if problems:
         raise FlowError(problems)
     return data, source
+
+
+def _tab_at(text: str, line: int, column: int) -> bool:
+    """Whether the YAML error's position is (or follows) a tab in the indentation."""
+    lines = text.splitlines()
+    if not 0 <= line < len(lines):
+        return False
+    row = lines[line]
+    return "\t" in row[:column + 1] or row[column:column + 1] == "\t"
 
 
 def _pydantic_problems(err: ValidationError, source: SourceMap) -> Iterator[Problem]:

@@ -8,7 +8,6 @@ Exit codes: 0 success; 1 ``check`` found problems; 2 a usage or input error
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Sequence
 from enum import StrEnum
@@ -19,8 +18,16 @@ import typer
 from rich.console import Console
 
 from callscript import __version__
-from callscript.cli.errors import INTERRUPTED, PROBLEMS, USAGE, fail, user_errors
+from callscript.cli.checks import check_command, cover_command
+from callscript.cli.errors import (
+    USAGE,
+    check_writable,
+    fail,
+    user_errors,
+    write_file,
+)
 from callscript.cli.plan import plan_command
+from callscript.cli.rehearse_command import merge_parts, rehearse_command
 from callscript.cli.service import register as register_service_commands
 from callscript.cli.sources import (
     flows_from,
@@ -28,7 +35,6 @@ from callscript.cli.sources import (
     load_deployment,
     pick_flow,
     read_data,
-    sample_for,
 )
 
 app = typer.Typer(
@@ -50,15 +56,6 @@ Deployment = Annotated[Path | None, typer.Option(
 AsJson = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
 
 
-def _merge(context: Any, over: dict[str, Any]) -> Any:
-    """A context with the deployment file's parts laid over it."""
-    if not over:
-        return context
-    data = context.model_dump() if hasattr(context, "model_dump") else dict(context)
-    return {part: {**(data.get(part) or {}), **values} for part, values in over.items()} | {
-        part: values for part, values in data.items() if part not in over}
-
-
 def _out() -> Console:
     return Console(highlight=False)
 
@@ -70,7 +67,7 @@ def _print_json(data: Any) -> None:
 def _write(text: str, output: Path | None) -> None:
     """To the file given with -o, else to stdout."""
     if output:
-        output.write_text(text, encoding="utf-8")
+        write_file(output, text)
     else:
         sys.stdout.write(text)
 
@@ -135,158 +132,12 @@ def show_command(flow: Annotated[str, typer.Argument(help="flow id")],
         show_flow(_out(), compiled)
 
 
-@app.command("rehearse")
-def rehearse_command(
-    flow: Annotated[str | None, typer.Argument(help="flow id (not needed with --resume)")] = None,
-    context: Annotated[Path | None, typer.Option(help="YAML or JSON file with the context")] = None,
-    sample: Annotated[bool, typer.Option(help="use a sample customer")] = False,
-    flow_file: FlowFiles = None,
-    library: Libraries = None,
-    deployment: Deployment = None,
-    resume: Annotated[Path | None, typer.Option(help="continue a saved rehearsal")] = None,
-    snapshot: Annotated[Path | None, typer.Option(
-        help="where s and Ctrl-C save (default: callscript-CALLID.rehearsal.json)")] = None,
-    record: Annotated[Path | None, typer.Option(
-        help="where the record goes at the end (default: callscript-CALLID.record.json)")] = None,
-) -> None:
-    """Rehearse a call interactively: lines, answers, captures, interruptions, hold."""
-    from callscript.cli.rehearse import Rehearsal, Source, read_rehearsal
-    from callscript.runtime import Call
-
-    with user_errors():
-        saved = read_rehearsal(resume) if resume else None
-        flow_id = flow or (saved["flow"] if saved else None)
-        if flow_id is None:
-            raise fail("give a FLOW, or --resume a saved rehearsal")
-        files = [Path(f) for f in saved["flow_files"]] if saved and not flow_file else flow_file
-        libraries = saved.get("libraries") if saved and not library else library
-        compiled = pick_flow(flow_id, files, libraries)
-        context_file = context or (Path(saved["context_file"]) if saved and saved["context_file"]
-                                   else None)
-        use_sample = sample or bool(saved and saved["sample"] and not context)
-        if context_file is None and not use_sample:
-            raise fail("give --context FILE or --sample")
-        if context_file:
-            ctx: Any = load_context(compiled, context_file, deployment)
-        else:
-            ctx = _merge(sample_for(compiled), load_deployment(compiled, deployment))
-        # a rehearsal may show the schema's placeholders (***) where a value is not set
-        call = (Call.restore(compiled, saved["snapshot"], ctx, placeholders=True) if saved
-                else Call.start(compiled, ctx, placeholders=True))
-    source = Source(flow_id, [str(f) for f in files or []],
-                    str(context_file) if context_file else None, use_sample, libraries or [])
-    # soft_wrap: Chinese lines have no spaces, so the terminal, not rich, should wrap them
-    rehearsal = Rehearsal(call, source, Console(highlight=False, soft_wrap=True),
-                          snapshot or resume or Path(f"callscript-{call.call_id}.rehearsal.json"),
-                          record or Path(f"callscript-{call.call_id}.record.json"))
-    try:
-        rehearsal.run()
-    except (KeyboardInterrupt, EOFError):
-        print(file=sys.stderr)
-        rehearsal.save()
-        raise typer.Exit(INTERRUPTED) from None
-
-
 @app.command("demo")
 def demo_command(as_json: AsJson = False) -> None:
     """Run one scripted sample call through each built-in flow."""
     from callscript.demo import run_demo
 
     run_demo(sys.stdout, as_json=as_json)
-
-
-@app.command("check")
-def check_command(
-    files: Annotated[list[Path] | None, typer.Argument(
-        help="flow and sub-dialogue YAML files (none: every file of the -L libraries)")] = None,
-    calls: Annotated[int, typer.Option(help="random calls to explore per flow (0: only validate)")]
-    = 200,
-    seed: Annotated[int, typer.Option(help="seed of the random calls")] = 0,
-    library: Libraries = None,
-    as_json: AsJson = False,
-) -> None:
-    """Validate, compile and explore flow files; print each problem as file:line."""
-    from callscript.errors import FlowError
-    from callscript.library import load_flows, load_libraries
-    from callscript.loader import load_file
-    from callscript.spec import FlowSpec
-    from callscript.testing.render_check import render_problems
-
-    if not files and not library:
-        raise fail("give flow files, or -L a library to check all of it")
-    subdialogues: list[FlowSpec] = []
-    try:
-        if files:
-            flows = load_flows(*files, libraries=library or [])
-            subdialogues = [s for s in (load_file(p).spec for p in files)
-                            if s.kind == "subdialogue"]
-        else:  # every flow and sub-dialogue of the libraries
-            flows = {}
-            for lib in load_libraries(library or []):
-                flows |= lib.compile_all()
-                for spec in (s.spec for s in lib.specs.values() if s.spec.kind == "subdialogue"):
-                    lib.check_subdialogue(spec.id)
-                    subdialogues.append(spec)
-        rendering = [p for flow in flows.values() for p in render_problems(flow)]
-        if rendering:
-            raise FlowError(rendering)
-    except FlowError as err:
-        if as_json:
-            _print_json([{"file": p.file, "line": p.line, "where": p.where, "message": p.message}
-                         for p in err.problems])
-        for problem in err.problems:
-            print(problem, file=sys.stderr)
-        raise typer.Exit(PROBLEMS) from None
-    results = []
-    for flow in flows.values():
-        violations = []
-        if calls > 0:
-            from callscript.testing.properties import check_flow
-
-            violations = check_flow(flow, calls=calls, seed=seed)
-        for violation in violations:
-            print(violation, file=sys.stderr)
-        results.append({"flow": flow.id, "version": flow.version, "steps": len(flow.steps),
-                        "calls": calls, "problems": [str(v) for v in violations]})
-        if not as_json:
-            explored = f", {calls} calls explored" if calls > 0 else ""
-            state = "problems" if violations else "ok"
-            print(f"{state}: {flow.id} v{flow.version} ({len(flow.steps)} steps{explored})")
-    if not as_json:
-        for spec in subdialogues:
-            print(f"ok: {spec.id} (sub-dialogue, {len(spec.steps)} steps; explored through "
-                  "the flows that include it)")
-    if as_json:
-        _print_json(results)
-    if any(r["problems"] for r in results):
-        raise typer.Exit(PROBLEMS)
-
-
-@app.command("cover")
-def cover_command(
-    flow: Annotated[str, typer.Argument(help="flow id")],
-    context: Annotated[Path, typer.Option(help="YAML or JSON file with the call context")],
-    flow_file: FlowFiles = None,
-    library: Libraries = None,
-    deployment: Deployment = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="default: stdout")] = None,
-) -> None:
-    """Write path-cover test cases (*.cases.yaml) that take every answer."""
-    from callscript.testing.paths import path_cover
-
-    with user_errors():
-        compiled = pick_flow(flow, flow_file, library)
-        cover = path_cover(compiled, load_context(compiled, context, deployment))
-    here = output.parent if output else Path.cwd()
-    relative = os.path.relpath(flow_file[-1], here) if flow_file else None
-    # the -L the flow came from, so the pytest plugin loads the same library
-    source = next((lib for lib in library or [] if Path(lib).name == compiled.library), None)
-    if source is not None and Path(source).is_dir():
-        source = os.path.relpath(source, here)
-    text = cover.to_yaml(relative, source)
-    _write(text, output)
-    for label in cover.uncoverable:
-        print(f"not coverable with this context: {' '.join(label)}", file=sys.stderr)
 
 
 class SchemaKind(StrEnum):
@@ -304,6 +155,7 @@ def schema_command(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="default: stdout")] = None,
 ) -> None:
     """Print a JSON Schema: of flow files, of a library's context, or of policy files."""
+    check_writable(output)
     with user_errors():
         if kind == SchemaKind.flow:
             from callscript.spec import json_schema
@@ -339,6 +191,10 @@ def print_command(
     placeholders: Annotated[Placeholders, typer.Option(
         help="what unset values print as: the seed's (***, XX) or the schema's labels "
              "(【客户姓名】)")] = Placeholders.seed,
+    agent: Annotated[list[str] | None, typer.Option(
+        "--agent", metavar="FIELD=VALUE",
+        help="the agent's own details for the script, e.g. --agent name=李娜 "
+             "--agent phone=0571-86001234 (repeatable)")] = None,
     flow_file: FlowFiles = None,
     library: Libraries = None,
     deployment: Deployment = None,
@@ -348,6 +204,7 @@ def print_command(
 
     if output_format == PrintFormat.pdf and output is None:
         raise fail("PDF is binary: give -o FILE.pdf")
+    check_writable(output)
     with user_errors():
         known = flows_from(flow_file, library)
         if all_flows:
@@ -356,8 +213,9 @@ def print_command(
             chosen = flows
         else:
             raise fail("name the flows to print, or --all")
-        ctx = None
+        ctx: Any = None
         labels = placeholders == Placeholders.labels
+        own = _agent_values(agent or [])
         scripts = []
         for flow_id in chosen:
             compiled = known[flow_id] if flow_id in known else pick_flow(flow_id, flow_file, library)
@@ -365,15 +223,27 @@ def print_command(
                 ctx = load_context(compiled, context, deployment)
             elif deployment:
                 ctx = load_deployment(compiled, deployment)
+            if own:
+                ctx = merge_parts(ctx or {}, {"agent": own})
             scripts.append(build_script(compiled, ctx, show_personal_data, labels,
                                         generic=context is None))
         if output_format == PrintFormat.pdf:
             assert output is not None
-            output.write_bytes(to_pdf(scripts, diagram))
+            write_file(output, to_pdf(scripts, diagram))
             return
         text = (to_markdown(scripts, diagram) if output_format == PrintFormat.md
                 else to_html(scripts, diagram))
     _write(text, output)
+
+
+def _agent_values(pairs: list[str]) -> dict[str, str]:
+    values = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise fail("--agent takes FIELD=VALUE, e.g. --agent name=李娜")
+        values[name.strip()] = value.strip()
+    return values
 
 
 @app.command("diagram")
@@ -387,6 +257,7 @@ def diagram_command(
     library: Libraries = None,
 ) -> None:
     """Draw a flow: SVG (needs Graphviz), Mermaid, or Graphviz DOT."""
+    check_writable(output)
     from callscript.printing import to_dot, to_mermaid, to_svg
 
     with user_errors():
@@ -406,8 +277,11 @@ def record_show_command(
     show_personal_data: Annotated[bool, typer.Option(
         help="show phone numbers, addresses and birthdays unmasked")] = False,
     as_json: AsJson = False,
+    flow_file: FlowFiles = None,
+    library: Libraries = None,
 ) -> None:
-    """Pretty-print a call record, redacted unless asked otherwise."""
+    """Pretty-print a call record, redacted unless asked otherwise; steps and captures by
+    their titles and labels when the record's flow is found (-L/-f, default telecom)."""
     from callscript.cli.views import show_record
     from callscript.record import CallRecord
 
@@ -422,18 +296,30 @@ def record_show_command(
     if as_json:
         sys.stdout.write(shown.model_dump_json(indent=2) + "\n")
     else:
-        show_record(_out(), shown)
+        from callscript.errors import CallscriptError
+
+        try:
+            flow = flows_from(flow_file, library).get(record.flow_id)
+        except (CallscriptError, OSError, ValueError):
+            flow = None  # the record is shown by ids: it does not need its flow
+        show_record(_out(), shown, flow)
 
 
+app.command("rehearse")(rehearse_command)
+app.command("check")(check_command)
+app.command("cover")(cover_command)
 app.command("plan")(plan_command)
 register_service_commands(app)  # serve, db, users: cli/service.py
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code (documented in the module docstring)."""
+    from callscript.cli.help import readable
+
+    command = readable(typer.main.get_command(app))
     try:
-        app(args=list(argv) if argv is not None else None, prog_name="callscript")
-    except SystemExit as done:  # typer's standalone mode always ends here
+        command.main(args=list(argv) if argv is not None else None, prog_name="callscript")
+    except SystemExit as done:  # click's standalone mode always ends here
         code = done.code
         return code if isinstance(code, int) else (0 if code is None else USAGE)
     return 0

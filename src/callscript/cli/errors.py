@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import typer
 import yaml
@@ -46,3 +48,28 @@ def user_errors() -> Iterator[None]:
         raise fail(f"no such file: {err.filename}") from None
     except (OSError, yaml.YAMLError, ValueError) as err:
         raise fail(str(err).splitlines()[0] if str(err) else type(err).__name__) from None
+
+
+def check_writable(path: Path | None, option: str = "--output") -> None:
+    """Refuse, before any work, a file the command could not write at the end."""
+    if path is None:
+        return
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise fail(f"{option} {path}: is a folder, not a file")
+    if not folder.is_dir():
+        raise fail(f"{option} {path}: no such folder {folder}")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise fail(f"{option} {path}: not writable (permission denied)")
+
+
+def write_file(path: Path, data: str | bytes, option: str = "--output") -> None:
+    """Write ``data``; a failure is one line on stderr and exit 2, never a traceback."""
+    try:
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+        else:
+            path.write_text(data, encoding="utf-8")
+    except OSError as err:
+        raise fail(f"{option} {path}: cannot write ({err.strerror or type(err).__name__})") \
+            from None

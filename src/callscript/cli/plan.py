@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from callscript.cli.errors import fail, user_errors
+from callscript.cli.errors import check_writable, fail, user_errors
 
 CUSTOMERS_HELP = "customers, CSV or Parquet (columns: see docs/planning.md)"
 
@@ -71,6 +71,8 @@ def plan_command(
             raise fail("the planner needs Polars: pip install 'callscript[planner]'") from None
         if output.suffix.lower() not in (".csv", ".parquet", ".json"):
             raise fail(f"{output}: the worklist must be .csv, .parquet or .json")
+        check_writable(output)
+        check_writable(rejects, "--rejects")
         chosen = load_libraries(library or [], flow_file or [])[0]
         loaded = load_policy(policy) if policy else library_policy(chosen)
         shared = read_context(deployment) if deployment else None

@@ -6,6 +6,7 @@ import shutil
 import subprocess
 
 from callscript.compile import CompiledStep, Flow
+from callscript.printing.order import call_order, step_title, subdialogue_titles
 from callscript.spec import RETURN
 
 FONT = "Noto Sans CJK SC"
@@ -19,7 +20,7 @@ class GraphvizMissing(RuntimeError):
                          "`apt-get install graphviz` (Debian, Ubuntu) or `brew install graphviz`")
 
 
-def _quote(text: str) -> str:
+def dot_quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
@@ -27,8 +28,15 @@ def _ended(flow: Flow, step: CompiledStep) -> str:
     return flow.dispositions[step.disposition].label if step.disposition else ""
 
 
-def _numbers(flow: Flow) -> dict[str, int]:
-    return {sid: n for n, sid in enumerate(flow.steps, 1)}
+def section_numbers(flow: Flow) -> dict[str, int]:
+    """Section numbers, as the printed script numbers them (call order)."""
+    return {sid: n for n, sid in enumerate(call_order(flow), 1)}
+
+
+def node_label(flow: Flow, sid: str, numbers: dict[str, int], newline: str = "\n") -> str:
+    step = flow.steps[sid]
+    return (f"§{numbers[sid]} {step_title(step)}"
+            + (f"{newline}{_ended(flow, step)}" if step.disposition else ""))
 
 
 def main_path(flow: Flow) -> set[str]:
@@ -47,26 +55,28 @@ def main_path(flow: Flow) -> set[str]:
 
 def to_dot(flow: Flow, interruptions: bool = True) -> str:
     """The flow as a Graphviz digraph; ``interruptions=False`` draws the main path only."""
-    numbers = _numbers(flow)
+    numbers = section_numbers(flow)
     shown = set(flow.steps) if interruptions else main_path(flow)
-    out = [f"digraph {_quote(flow.id)} {{",
-           f"  graph [rankdir=TB, fontname={_quote(FONT)}, label={_quote(flow.title)}, labelloc=t];",
-           f"  node [shape=box, style=rounded, fontname={_quote(FONT)}, fontsize=11];",
-           f"  edge [fontname={_quote(FONT)}, fontsize=9];"]
+    out = [f"digraph {dot_quote(flow.id)} {{",
+           f"  graph [rankdir=TB, fontname={dot_quote(FONT)}, label={dot_quote(flow.title)}, labelloc=t];",
+           f"  node [shape=box, style=rounded, fontname={dot_quote(FONT)}, fontsize=11];",
+           f"  edge [fontname={dot_quote(FONT)}, fontsize=10];"]
+    titles = subdialogue_titles(flow)
     groups: dict[str, list[str]] = {}
     for sid in (s for s in flow.steps if s in shown):
         groups.setdefault(sid.split(".")[0] if "." in sid else "", []).append(sid)
     for group, members in groups.items():
         indent = "  "
         if group:
-            out.append(f"  subgraph {_quote('cluster_' + group)} {{ label={_quote(group)}; "
+            out.append(f"  subgraph {dot_quote('cluster_' + group)} {{ "
+                       f"label={dot_quote(titles.get(group, group))}; "
                        "style=dashed;")
             indent = "    "
         for sid in members:
             step = flow.steps[sid]
             shape = ", shape=doubleoctagon" if step.terminal else ""
-            label = f"§{numbers[sid]} {step.title}" + (f"\n{_ended(flow, step)}" if step.disposition else "")
-            out.append(f"{indent}{_quote(sid)} [label={_quote(label)}{shape}];")
+            label = node_label(flow, sid, numbers)
+            out.append(f"{indent}{dot_quote(sid)} [label={dot_quote(label)}{shape}];")
         if group:
             out.append("  }")
     for sid, step in flow.steps.items():
@@ -75,19 +85,19 @@ def to_dot(flow: Flow, interruptions: bool = True) -> str:
         for answer in step.answers.values():
             if answer.target == RETURN:
                 back = f"{sid}.return"
-                out.append(f"  {_quote(back)} [label=\"↩ 返回\", shape=plaintext];")
-                out.append(f"  {_quote(sid)} -> {_quote(back)} [label={_quote(answer.label)}, "
+                out.append(f"  {dot_quote(back)} [label=\"↩ 返回\", shape=plaintext];")
+                out.append(f"  {dot_quote(sid)} -> {dot_quote(back)} [label={dot_quote(answer.label)}, "
                            "style=dashed];")
             else:
-                out.append(f"  {_quote(sid)} -> {_quote(answer.target)} "
-                           f"[label={_quote(answer.label)}];")
+                out.append(f"  {dot_quote(sid)} -> {dot_quote(answer.target)} "
+                           f"[label={dot_quote(answer.label)}];")
             if answer.return_to:
-                out.append(f"  {_quote(answer.target)} -> {_quote(answer.return_to)} "
+                out.append(f"  {dot_quote(answer.target)} -> {dot_quote(answer.return_to)} "
                            "[style=dotted, label=\"返回后\"];")
     if flow.interruptions and interruptions:
         out.append("  \"interruptions\" [label=\"随时可能\\n(任一通话步骤)\", shape=note];")
         for item in flow.interruptions.values():
-            out.append(f"  \"interruptions\" -> {_quote(item.start)} [label={_quote(item.label)}, "
+            out.append(f"  \"interruptions\" -> {dot_quote(item.start)} [label={dot_quote(item.label)}, "
                        "color=gray40, fontcolor=gray40];")
     out.append("}")
     return "\n".join(out) + "\n"
@@ -111,10 +121,10 @@ def _mermaid_text(text: str) -> str:
 
 
 def to_mermaid(flow: Flow) -> str:
-    numbers = _numbers(flow)
+    numbers = section_numbers(flow)
     out = ["flowchart TD"]
     for sid, step in flow.steps.items():
-        label = f"§{numbers[sid]} {step.title}" + (f"<br/>{_ended(flow, step)}" if step.disposition else "")
+        label = node_label(flow, sid, numbers, "<br/>")
         shape = ("([", "])") if step.terminal else ("[", "]")
         out.append(f'  {_mermaid_id(sid)}{shape[0]}"{_mermaid_text(label)}"{shape[1]}')
     for sid, step in flow.steps.items():

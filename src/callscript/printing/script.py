@@ -14,6 +14,15 @@ from typing import Any
 from pydantic import BaseModel
 
 from callscript.compile import Flow, template_variables
+from callscript.printing.order import (
+    call_order,
+    condition_words,
+    distinct,
+        group_of,
+    in_chinese,
+    step_title,
+    subdialogue_titles,
+)
 from callscript.printing.placeholders import (
     generic_variables,
     safe_render,
@@ -32,6 +41,7 @@ class PrintedAnswer:
     target: str  # "§3", or "返回" for the end of a sub-dialogue
     back_to: str | None  # "§5" when the answer calls a sub-dialogue
     condition: str | None  # when the answer is offered, in words (the guard's label)
+    records: tuple[str, ...] = ()  # the labels of what the agent records with this answer
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,8 @@ class Section:
     lines: tuple[tuple[str, ...], ...]  # each line: its variants (one unless the seed has two)
     answers: tuple[PrintedAnswer, ...]
     outcome: str | None  # the disposition's label, on a terminal step
+    part: str = ""  # the sub-dialogue's id; "" for the flow's own steps
+    part_title: str = ""  # the sub-dialogue's title, on the first section of each part
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,7 @@ class Script:
     sections: tuple[Section, ...]
     interruptions: tuple[tuple[str, str], ...]  # (label, "§n")
     outcomes: tuple[str, ...]
+    applies_otherwise: str | None = None  # why the flow does not apply, when it says so
 
     def section_of(self, step: str) -> str:
         return next(f"§{s.number}" for s in self.sections if s.step == step)
@@ -91,25 +104,36 @@ def build_script(flow: Flow, context: BaseModel | Mapping[str, Any] | None = Non
         variables = [template_variables(shown_context(flow.schema, labels=labels, base=shown),
                                         shown_captures(flow))]
         customer = _customer_words(checked)
-    numbers = {sid: n for n, sid in enumerate(flow.steps, 1)}
-    sections = []
-    for sid, step in flow.steps.items():
-        lines = tuple(_distinct(safe_render(line, v) for v in variables) for line in step.lines)
-        notes = tuple(_distinct(safe_render(note, v) for v in variables)[0] for note in step.notes)
+    order = call_order(flow)
+    numbers = {sid: n for n, sid in enumerate(order, 1)}
+    titles = subdialogue_titles(flow)
+    sections: list[Section] = []
+    for sid in order:
+        step = flow.steps[sid]
+        lines = tuple(distinct(safe_render(line, v) for v in variables) for line in step.lines)
+        notes = tuple(distinct(safe_render(note, v) for v in variables)[0] for note in step.notes)
         answers = tuple(
             PrintedAnswer(a.label, a.id, "返回" if a.target == RETURN else f"§{numbers[a.target]}",
                           f"§{numbers[a.return_to]}" if a.return_to else None,
-                          a.guard.words if a.guard else None)
+                          condition_words(flow, a.guard) if a.guard else None,
+                          distinct(c.label for c in a.captures))
             for a in step.answers.values())
         ended = flow.dispositions[step.disposition].label if step.disposition else None
-        sections.append(Section(numbers[sid], sid, step.title, notes, lines, answers, ended))
+        part = group_of(sid)
+        first = not sections or sections[-1].part != part
+        part_title = (titles.get(part) or part) if part and first else ""
+        sections.append(Section(numbers[sid], sid, step_title(step), notes, lines, answers,
+                                ended, part, part_title))
     interruptions = tuple((i.label, f"§{numbers[i.start]}") for i in flow.interruptions.values())
-    outcomes = _distinct(s.outcome for s in sections if s.outcome is not None)
+    outcomes = distinct(s.outcome for s in sections if s.outcome is not None)
     applies = None
     if flow.applies_when is not None:
-        applies = flow.applies_when.words
-    return Script(flow, flow.title, flow.purpose, applies, customer, tuple(sections),
-                  interruptions, outcomes)
+        applies = condition_words(flow, flow.applies_when)
+    otherwise = flow.applies_reason if in_chinese(flow.applies_reason) else None
+    # the purpose is for the agent only when written in the agent's language
+    purpose = flow.purpose if in_chinese(flow.purpose) else ""
+    return Script(flow, flow.title, purpose, applies, customer, tuple(sections),
+                  interruptions, outcomes, otherwise)
 
 
 def _customer_words(context: BaseModel) -> str | None:
@@ -118,7 +142,3 @@ def _customer_words(context: BaseModel) -> str | None:
     part = getattr(context, first) if first else None
     words = f"{getattr(part, 'name', None) or ''}{getattr(part, 'title', None) or ''}"
     return words or None
-
-
-def _distinct(texts: Iterable[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(texts))

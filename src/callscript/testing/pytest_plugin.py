@@ -98,7 +98,9 @@ class CasesFile(pytest.File):
         library = data.get("library")
         folders = [] if library is None else [
             library if library in builtin_names() else self.path.parent / library]
-        files = [self.path.parent / flow_file] if flow_file else []
+        # flow_files: every file the flow needs (its own and the sub-dialogues it includes)
+        names = data.get("flow_files") or ([flow_file] if flow_file else [])
+        files = [self.path.parent / name for name in names]
         flows = all_flows(load_libraries(folders, files))
         flow = flows[data["flow"]]
         for case in data["cases"]:
