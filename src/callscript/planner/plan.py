@@ -132,7 +132,7 @@ class Planner:
             if rule.flow in self.flows:
                 flow = self.flows[rule.flow]
                 missing = sorted(p for p in flow.required_context if p not in names.columns
-                                 and not p.startswith(("agent.", "deployment.")))
+                                 and p not in self.schema.implicit)  # shared parts: not columns
                 if missing:
                     problems.append(source.problem(("rules", i, "flow"), f"flow {rule.flow!r} needs "
                                                    f"{', '.join(missing)}, which no column fills"))
@@ -148,7 +148,7 @@ class Planner:
         flow = self.flows.get(flow_id)
         if flow is None:
             return pl.lit(False)
-        required = sorted(p for p in flow.required_context if not p.startswith(("agent.", "deployment.")))
+        required = sorted(p for p in flow.required_context if p not in self.schema.implicit)
         if any(p not in names.columns for p in required):
             return pl.lit(False)  # no column fills it: the call could not start
         present = [pl.col(p).is_not_null() for p in required]
