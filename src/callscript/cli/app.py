@@ -20,6 +20,7 @@ from rich.console import Console
 
 from callscript import __version__
 from callscript.cli.errors import INTERRUPTED, PROBLEMS, USAGE, fail, user_errors
+from callscript.cli.mutate import mutate_command
 from callscript.cli.plan import plan_command
 from callscript.cli.sources import (
     flows_from,
@@ -425,6 +426,7 @@ def record_show_command(
 
 
 app.command("plan")(plan_command)
+app.command("mutate")(mutate_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
