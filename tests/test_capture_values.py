@@ -176,3 +176,20 @@ def test_from_json_refuses_what_to_json_never_writes(spec: CaptureSpec, data: An
                                                      why: str) -> None:
     with pytest.raises(ValueError, match=f"^{why}$"):
         from_json(spec, data)
+
+
+@pytest.mark.parametrize("month", range(1, 13))
+def test_month_day_knows_the_length_of_every_month(month: int) -> None:
+    last = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)[month - 1]
+    assert MonthDay(month, last).isoformat() == f"--{month:02d}-{last:02d}"
+    assert validate_captures((BIRTHDAY,), {"birthday": f"{month:02d}-{last:02d}"}) == {
+        "birthday": MonthDay(month, last)}
+    for day in (0, last + 1):
+        with pytest.raises(ValueError, match=r"^not a day of the year$"):
+            MonthDay(month, day)
+        assert problems(BIRTHDAY, f"{month:02d}-{day:02d}") == [
+            "'birthday' (生日) must be a month and day such as --05-01, 05-01 or 5月1日, or a full "
+            "date such as 1985-05-01 (or a date object); numbers are not dates"]
+    for outside in (0, 13):
+        with pytest.raises(ValueError, match=r"^not a day of the year$"):
+            MonthDay(outside, 1)

@@ -13,6 +13,8 @@ import pytest
 
 from .conftest import FIXTURES
 
+pytestmark = pytest.mark.subprocess  # starts other processes: not in the mutation run
+
 CLI = [sys.executable, "-m", "callscript"]
 
 

@@ -53,6 +53,8 @@ CASES = [
      "capture 'topic' is declared elsewhere with another type, sensitivity or choices"),
     ("choices_without_choice.yaml", 12, "steps.a.answers[0].capture[0]",
      "`choices` is given exactly when type is `choice`"),
+    ("return_without_capture.yaml", 12, "steps.b",  # reached only by coming back from hold
+     "line reads captured.who, which some path to step 'b' arrives without"),
 ]
 
 
