@@ -12,7 +12,7 @@ from callscript.cli.app import main
 from callscript.library import load_libraries
 from callscript.testing.cases import case_files
 from callscript.testing.mutants import KINDS, flow_mutants
-from callscript.testing.mutate import MutationReport, mutate
+from callscript.testing.mutate import MutationReport, mutants_of, mutate
 
 HERE = Path(__file__).parent / "fixtures" / "mutation"
 TINY = HERE / "tiny.yaml"
@@ -183,3 +183,20 @@ def test_pytest_plugin_reports_the_mutation_score(pytester: pytest.Pytester) -> 
     ])
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.assert_outcomes(passed=1)
+
+
+def test_only_steps_the_flow_reaches_are_mutated() -> None:
+    library = load_libraries([])[0]
+    flow = library.flow("second_visit")
+    found = mutants_of(library, flow)
+    files = {m.file.rsplit("/", 1)[1] for m in found}
+    assert "second_visit.yaml" in files and "in_call.yaml" in files
+    for mutant in found:
+        if mutant.where.startswith("steps.") and mutant.spec_id != "second_visit":
+            step = mutant.where.split(".")[1]
+            assert f"{mutant.spec_id}.{step}" in flow.steps, mutant
+    # in_call's address step is first_visit's, not second_visit's
+    assert not any(m.spec_id == "in_call" and m.where.startswith("steps.address")
+                   for m in found)
+    assert any(m.spec_id == "in_call" and m.where.startswith("steps.address")
+               for m in mutants_of(library, library.flow("first_visit")))

@@ -18,7 +18,7 @@ The descriptions name steps, answers and fields, never the words of a line.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,12 +56,16 @@ class Mutant:
 Edit = Callable[[Data], None]
 
 
-def flow_mutants(loaded: LoadedSpec, dispositions: Sequence[str]) -> list[Mutant]:
+def flow_mutants(loaded: LoadedSpec, dispositions: Sequence[str],
+                 steps: Collection[str] | None = None) -> list[Mutant]:
     """Every mutant of one flow or sub-dialogue file, in file order; ``dispositions``: the
-    declared ids."""
+    declared ids. ``steps``: mutate only these steps of the file (those a flow can reach:
+    a change to a step no call of the flow reaches is no change to the flow)."""
     base: Data = loaded.spec.model_dump(by_alias=True, exclude_unset=True)
     out: list[Mutant] = []
     for kind, loc, change, edit in _edits(loaded.spec, list(dispositions)):
+        if steps is not None and loc[0] == "steps" and loc[1] not in steps:
+            continue
         data = copy.deepcopy(base)
         edit(data)
         out.append(Mutant(loaded.spec.id, kind, loaded.source.file, loaded.source.line(loc), format_loc(loc),

@@ -92,8 +92,7 @@ def mutate(libraries: Sequence[FlowLibrary], flow_id: str, cases: Sequence[CaseF
         raise ValueError(f"the cases fail on {flow_id} as written ({failure}); regenerate them "
                          "with callscript cover before measuring mutants")
     baseline = {_key(v) for v in check_flow(flow, calls=calls, seed=seed)}
-    mutants = [m for spec in _own_files(library, flow)
-               for m in flow_mutants(spec, list(library.dispositions))]
+    mutants = mutants_of(library, flow)
     report = MutationReport(flow_id, generated=len(mutants))
     if sample is not None and sample < len(mutants):
         mutants = sorted(random.Random(seed).sample(mutants, sample),
@@ -113,11 +112,26 @@ def mutate(libraries: Sequence[FlowLibrary], flow_id: str, cases: Sequence[CaseF
     return report
 
 
+def mutants_of(library: FlowLibrary, flow: Flow) -> list[Mutant]:
+    """Every mutant of the flow's file and of the steps it reaches in its library's
+    sub-dialogues."""
+    return [m for spec in _own_files(library, flow)
+            for m in flow_mutants(spec, list(library.dispositions), _reached(flow, spec))]
+
+
 def _own_files(library: FlowLibrary, flow: Flow) -> list[LoadedSpec]:
     """The flow's file, then the sub-dialogues of its own library it includes, in file order
     (those of other libraries are theirs to test)."""
     own = [s for s in library.specs.values() if s.source.file in flow.files]
     return sorted(own, key=lambda s: (s.spec.id != flow.id, s.source.file))
+
+
+def _reached(flow: Flow, spec: LoadedSpec) -> set[str] | None:
+    """The steps of a sub-dialogue file that the flow compiled in (None: the flow's own file)."""
+    if spec.spec.id == flow.id:
+        return None
+    head = f"{spec.spec.id}."
+    return {s.removeprefix(head) for s in flow.steps if s.startswith(head)}
 
 
 def _compile(mutant: Mutant, library: FlowLibrary, flow_id: str) -> Flow | None:
