@@ -78,3 +78,24 @@ def test_applicable_contexts_stay_below_spending_drops_boundary() -> None:
 def test_reached_reports_a_flow_without_boundaries_as_empty() -> None:
     assert boundaries(FLOWS["second_visit"]) == []
     assert reached(FLOWS["second_visit"], []) == {}
+
+
+def test_coverage_reports_the_sides_of_a_guard_the_calls_took() -> None:
+    from callscript import Call
+    from callscript.testing.coverage import Coverage
+
+    coverage = Coverage([MARKETING])
+    with coverage.collecting():
+        for contacts in (0, 1):
+            Call.start(MARKETING, {
+                "prospect": {"name": "王", "title": "先生", "source": "朋友介绍留存",
+                             "previous_contacts": contacts},
+                "product": {"name": "——", "description": "-----"}, "agent": {"name": "----"}},
+                placeholders=True)
+    (mark,) = coverage.to_json()["flows"]["marketing"]["boundaries"]
+    assert mark == {"file": "callscript/libraries/securities/marketing.yaml", "line": 170,
+                    "where": "decline.set_aside", "left": "prospect.previous_contacts",
+                    "right": "1", "reached": ["below", "at"]}
+    assert ("callscript/libraries/securities/marketing.yaml:170: marketing: boundary "
+            "decline.set_aside: prospect.previous_contacts vs 1: reached below, at; never above"
+            ) in coverage.to_text().splitlines()
