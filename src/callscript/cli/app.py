@@ -22,6 +22,7 @@ from callscript import __version__
 from callscript.cli.errors import INTERRUPTED, PROBLEMS, USAGE, fail, user_errors
 from callscript.cli.mutate import mutate_command
 from callscript.cli.plan import plan_command
+from callscript.cli.replay import record_replay_command
 from callscript.cli.sources import (
     flows_from,
     load_context,
@@ -427,6 +428,7 @@ def record_show_command(
 
 app.command("plan")(plan_command)
 app.command("mutate")(mutate_command)
+record_app.command("replay")(record_replay_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
