@@ -65,10 +65,10 @@ def test_a_reworded_line_is_located(tmp_path: Path) -> None:
 
 
 def test_a_retargeted_answer_shows_where_the_path_diverges(tmp_path: Path) -> None:
-    record = tiny_record([("no", {})])
-    changed = tiny(tmp_path, "        to: wrong\n", "        to: done\n")
+    record = tiny_record([("yes", {}), ("happy", {"score": 9})])
+    changed = tiny(tmp_path, "        to: done\n", "        to: wrong\n")  # happy's, the first
     assert replay_record(changed, record, CONTEXT) == [  # type: ignore[arg-type]
-        "path[1]: recorded step 'wrong', now 'done'"]
+        "path[2]: recorded step 'done', now 'wrong'"]
 
 
 def test_a_changed_disposition_is_reported(tmp_path: Path) -> None:
