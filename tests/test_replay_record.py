@@ -23,7 +23,7 @@ CONTEXT = {"customer": {"name": "王", "title": "先生", "phone": "13812345678"
 
 def tiny(tmp_path: Path, old: str = "", new: str = "") -> object:
     path = tmp_path / "tiny.yaml"
-    path.write_text(TINY.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    path.write_text(TINY.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
     return all_flows(load_libraries([], [path]))["tiny"]
 
 
