@@ -200,3 +200,33 @@ def test_only_steps_the_flow_reaches_are_mutated() -> None:
                    for m in found)
     assert any(m.spec_id == "in_call" and m.where.startswith("steps.address")
                for m in mutants_of(library, library.flow("first_visit")))
+
+
+def test_cases_that_pin_words_and_effects_kill_all_but_the_optional(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    context = tmp_path / "context.yaml"
+    context.write_text("customer: {name: 王, title: 先生, phone: '13812345678'}\n", encoding="utf-8")
+    out = tmp_path / "tiny.cases.yaml"
+    assert main(["cover", "tiny", "-f", FILE, "--context", str(context), "--words",
+                 "-o", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "    - - 感谢您的接听，再见。\n" in text
+    assert "      follow_ups: []\n      complaints: []\n      escalations: []\n" in text
+    report = _run(str(tmp_path))
+    assert _keys(report.survivors) == {("context.required", "optional"),
+                                       ("steps.ask.answers[0].capture[0]", "optional")}
+    noticed = {(m.where, m.kind): why for m, why in report.killed}
+    assert noticed[("steps.greet.say[0]", "drop_line")] == (
+        "tiny path 1: said other words at greet (path[0]) than the case expects")
+
+
+def test_a_case_pinning_effects_names_the_one_that_differs(tmp_path: Path) -> None:
+    from callscript.testing.cases import CaseFailed, run_case
+
+    flow = load_libraries([], [TINY])[0].flow("tiny")
+    case = {"name": "t", "moves": [{"answer": "yes"}, {"answer": "unhappy"}],
+            "expect": {"disposition": "escalated", "steps": ["greet", "ask", "done"],
+                       "effects": {"follow_ups": ["callback at done"]}}}
+    context = {"customer": {"name": "王", "title": "先生"}}
+    with pytest.raises(CaseFailed, match=r"^follow_ups: \[\], expected \['callback at done'\]$"):
+        run_case(flow, 1, context, case)

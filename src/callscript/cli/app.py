@@ -271,6 +271,8 @@ def cover_command(
     library: Libraries = None,
     deployment: Deployment = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="default: stdout")] = None,
+    words: Annotated[bool, typer.Option(
+        help="pin the lines said and the effects too, not only steps and disposition")] = False,
 ) -> None:
     """Write path-cover test cases (*.cases.yaml) that take every answer."""
     from callscript.testing.paths import path_cover
@@ -284,7 +286,7 @@ def cover_command(
     source = next((lib for lib in library or [] if Path(lib).name == compiled.library), None)
     if source is not None and Path(source).is_dir():
         source = os.path.relpath(source, here)
-    text = cover.to_yaml(relative, source)
+    text = cover.to_yaml(relative, source, words=words)
     _write(text, output)
     for label in cover.uncoverable:
         print(f"not coverable with this context: {' '.join(label)}", file=sys.stderr)

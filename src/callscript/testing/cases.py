@@ -78,6 +78,19 @@ def run_case(flow: Flow, version: int, context: dict[str, Any], case: dict[str, 
     wanted = expect.get("disposition", expect.get("outcome"))  # `outcome`: before 0.2
     if ended != wanted:
         raise CaseFailed(f"ended {ended}, expected {wanted}")
+    if "lines" in expect:  # cases written with `callscript cover --words`
+        for i, (said, pinned) in enumerate(zip([e.lines for e in record.path], expect["lines"],
+                                               strict=True)):
+            if said != pinned:
+                raise CaseFailed(f"said other words at {steps[i]} (path[{i}]) than the case "
+                                 "expects")
+    if "effects" in expect:
+        from callscript.testing.paths import effects_of
+
+        effects = effects_of(record)
+        for kind, pinned in expect["effects"].items():
+            if effects.get(kind) != pinned:
+                raise CaseFailed(f"{kind}: {effects.get(kind)}, expected {pinned}")
 
 
 def first_failure(flow: Flow, files: Sequence[CaseFile]) -> str | None:
