@@ -202,7 +202,7 @@ def test_only_steps_the_flow_reaches_are_mutated() -> None:
                for m in mutants_of(library, library.flow("first_visit")))
 
 
-def test_cases_that_pin_words_and_effects_kill_all_but_the_optional(
+def test_cases_that_pin_words_effects_and_what_is_required_kill_every_mutant(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     context = tmp_path / "context.yaml"
     context.write_text("customer: {name: 王, title: 先生, phone: '13812345678'}\n", encoding="utf-8")
@@ -212,12 +212,17 @@ def test_cases_that_pin_words_and_effects_kill_all_but_the_optional(
     text = out.read_text(encoding="utf-8")
     assert "    - - 感谢您的接听，再见。\n" in text
     assert "      follow_ups: []\n      complaints: []\n      escalations: []\n" in text
+    assert "    required:\n    - score\n" in text
+    assert "    required_context:\n    - customer.name\n" in text
     report = _run(str(tmp_path))
-    assert _keys(report.survivors) == {("context.required", "optional"),
-                                       ("steps.ask.answers[0].capture[0]", "optional")}
+    assert report.survivors == [] and (report.mutants, len(report.killed)) == (18, 18)
     noticed = {(m.where, m.kind): why for m, why in report.killed}
     assert noticed[("steps.greet.say[0]", "drop_line")] == (
         "tiny path 1: said other words at greet (path[0]) than the case expects")
+    assert noticed[("steps.ask.answers[0].capture[0]", "optional")] == (
+        "tiny path 1: move 1: happy was taken without score, which the case says is required")
+    assert noticed[("context.required", "optional")] == (
+        "tiny path 1: a call starts without customer.name, which the case says is required")
 
 
 def test_a_case_pinning_effects_names_the_one_that_differs(tmp_path: Path) -> None:

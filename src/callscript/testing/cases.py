@@ -66,9 +66,15 @@ def run_case(flow: Flow, version: int, context: dict[str, Any], case: dict[str, 
     if version != flow.version:
         raise CaseFailed(f"cases were written for {flow.id} v{version}; the flow "
                          f"is v{flow.version}: regenerate them with callscript cover")
-    record = replay_case(flow, context, case_moves(case)).record()
-    steps = [entry.step for entry in record.path]
     expect = case["expect"]
+    moves = case_moves(case)
+    if "required_context" in expect:  # cases written with `callscript cover --words`
+        _check_required_context(flow, context, expect["required_context"])
+    if any("required" in move for move in case["moves"]):
+        _check_required_captures(flow, context, moves, [m.get("required", []) for m in
+                                                        case["moves"]])
+    record = replay_case(flow, context, moves).record()
+    steps = [entry.step for entry in record.path]
     if steps != expect["steps"]:
         diverged = next((i for i, (a, b) in enumerate(zip(steps, expect["steps"], strict=False))
                          if a != b), min(len(steps), len(expect["steps"])))
@@ -91,6 +97,42 @@ def run_case(flow: Flow, version: int, context: dict[str, Any], case: dict[str, 
         for kind, pinned in expect["effects"].items():
             if effects.get(kind) != pinned:
                 raise CaseFailed(f"{kind}: {effects.get(kind)}, expected {pinned}")
+
+
+def _check_required_context(flow: Flow, context: dict[str, Any], required: list[str]) -> None:
+    from callscript.errors import CallscriptError
+    from callscript.runtime import Call
+
+    for path in required:
+        part, name = path.split(".", 1)
+        without = {**context, part: {k: v for k, v in (context.get(part) or {}).items()
+                                     if k != name}}
+        try:
+            Call.start(flow, without)
+        except CallscriptError:
+            continue
+        raise CaseFailed(f"a call starts without {path}, which the case says is required")
+
+
+def _check_required_captures(flow: Flow, context: dict[str, Any], moves: list[Move],
+                             required: list[list[str]]) -> None:
+    from callscript.errors import CallscriptError
+    from callscript.runtime import Call
+    from callscript.testing.paths import case_clock
+    from callscript.testing.walk import Move, apply
+
+    call = Call.start(flow, context, clock=case_clock())
+    for number, (move, names) in enumerate(zip(moves, required, strict=True)):
+        for name in names:
+            probe = Call.restore(flow, call.snapshot(), context, clock=case_clock())
+            lacking = {k: v for k, v in move.captures.items() if k != name}
+            try:
+                apply(probe, Move("answer", move.id, lacking))
+            except CallscriptError:
+                continue
+            raise CaseFailed(f"move {number}: {move.id} was taken without {name}, which the "
+                             "case says is required")
+        apply(call, move)
 
 
 def first_failure(flow: Flow, files: Sequence[CaseFile]) -> str | None:
