@@ -2,6 +2,8 @@
 
     .venv/bin/python -m benchmarks.mutation --per-layer 6             # a quick look
     .venv/bin/python -m benchmarks.mutation --per-layer 40 --seed 20 --json mutation.json
+    .venv/bin/python -m benchmarks.mutation --per-layer 40 --seed 20 --rerun mutation.json \
+        --json after.json                      # only the survivors again, after new tests
 
 Mutation points are found in the AST of each layer's files (runtime, compiler,
 captures, privacy, calendar); ``--per-layer`` of them are drawn per layer with a
@@ -34,6 +36,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "src" / "callscript"
@@ -233,9 +236,17 @@ def _check_copy(copy: Path) -> None:
         raise SystemExit(f"the tests would import {where.strip()}, not the mutated copy")
 
 
-def run(per_layer: int, seed: int) -> dict[str, object]:
+def run(per_layer: int, seed: int, earlier: dict[str, Any] | None = None) -> dict[str, object]:
+    """Run the drawn mutants; with ``earlier`` (a report), only its survivors run again."""
     drawn = sample(per_layer, seed)
     results: list[dict[str, object]] = []
+    if earlier is not None:
+        survived = {(m["file"], m["start"], m["end"], m["replacement"])
+                    for m in earlier["mutants"] if m["status"] == "survived"}
+        results = [m for m in earlier["mutants"] if m["status"] != "survived"]
+        drawn = [m for m in drawn if (m.file, m.start, m.end, m.replacement) in survived]
+        if len(drawn) != len(survived):
+            raise SystemExit("the source changed since that report: its mutants are not found")
     with tempfile.TemporaryDirectory(prefix="callscript-mutation-") as tmp:
         copy = Path(tmp)
         shutil.copytree(PACKAGE, copy / "callscript", ignore=shutil.ignore_patterns("__pycache__"))
@@ -257,7 +268,10 @@ def run(per_layer: int, seed: int) -> dict[str, object]:
             print(f"{number}/{len(drawn)} {status:8} {took:5.1f} s  {mutant.layer}: "
                   f"{mutant.file}:{mutant.line}: {mutant.change}", file=sys.stderr)
             results.append({**asdict(mutant), "status": status, "seconds": round(took, 1)})
+    results.sort(key=lambda r: (list(LAYERS).index(str(r["layer"])), str(r["file"]),
+                                int(str(r["start"]))))
     return {"seed": seed, "per_layer": per_layer, "baseline_seconds": round(baseline, 1),
+            "rerun_of_survivors": earlier is not None,
             "layers": _by_layer(results), "mutants": results}
 
 
@@ -286,12 +300,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20, help="seed of the draw")
     parser.add_argument("--json", type=Path, help="write the whole report here")
     parser.add_argument("--list", action="store_true", help="only count the mutation points")
+    parser.add_argument("--rerun", type=Path, metavar="REPORT",
+                        help="run again only the survivors of this earlier report (same seed "
+                             "and --per-layer, same source): after new tests were written")
     args = parser.parse_args()
     if args.list:
         for layer, files in LAYERS.items():
             print(layer, sum(len(mutants(layer, f)) for f in files))
         return
-    report = run(args.per_layer, args.seed)
+    earlier = json.loads(args.rerun.read_text(encoding="utf-8")) if args.rerun else None
+    report = run(args.per_layer, args.seed, earlier)
     if args.json:
         args.json.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
     print("\n".join(table(report)))

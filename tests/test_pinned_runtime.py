@@ -1,0 +1,43 @@
+"""What the core's mutation run (benchmarks/mutation.py) found no test noticing, now pinned."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from callscript import Call, CallEvent, Flow, ListenerError, PrivacyFilter
+
+from .conftest import context_for
+
+
+def test_the_call_logger_masks_personal_data_for_every_handler(
+        caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger("callscript.call")
+    assert any(isinstance(f, PrivacyFilter) for f in logger.filters)
+    with caplog.at_level(logging.INFO, logger="callscript.call"):
+        logger.info("customer %s", "13812345678")
+    assert caplog.messages == ["customer 138****5678"]
+
+
+def test_listeners_given_as_a_tuple_hear_the_start(flows: dict[str, Flow]) -> None:
+    heard: list[str] = []
+    Call.start(flows["second_visit"], context_for("second_visit"),
+               listeners=(lambda e: heard.append(e.kind),))
+    assert heard == ["started", "step_entered"]
+
+
+def test_a_listener_failing_at_the_start_is_reported_with_the_started_call(
+        flows: dict[str, Flow]) -> None:
+    heard: list[str] = []
+
+    def bad(event: CallEvent) -> None:
+        raise ValueError("13812345678")
+
+    with pytest.raises(ListenerError) as caught:
+        Call.start(flows["second_visit"], context_for("second_visit"),
+                   listeners=[bad, lambda e: heard.append(e.kind)])
+    started = caught.value.call
+    assert isinstance(started, Call) and started.prompt.step == flows["second_visit"].start
+    assert caught.value.revision == 1 and heard == ["started", "step_entered"]
+    assert len(caught.value.exceptions) == 2 and "13812345678" not in str(caught.value)
