@@ -235,3 +235,18 @@ def test_a_case_pinning_effects_names_the_one_that_differs(tmp_path: Path) -> No
     context = {"customer": {"name": "王", "title": "先生"}}
     with pytest.raises(CaseFailed, match=r"^follow_ups: \[\], expected \['callback at done'\]$"):
         run_case(flow, 1, context, case)
+
+
+def test_a_change_that_compiles_to_the_same_flow_is_equivalent_not_a_survivor() -> None:
+    from callscript.testing.mutate import _compile, _shape
+
+    library = load_libraries([])[0]
+    flow = library.flow("first_visit")
+    found = {(m.spec_id, m.change): m for m in mutants_of(library, flow)}
+    # identity.yaml requires customer.name too: first_visit.yaml's `required` is not the only one
+    same = found[("first_visit", "context field customer.name made optional")]
+    compiled = _compile(same, library, "first_visit")
+    assert compiled is not None and _shape(compiled) == _shape(flow)
+    other = found[("first_visit", "line 1 of introduce dropped")]
+    compiled = _compile(other, library, "first_visit")
+    assert compiled is not None and _shape(compiled) != _shape(flow)

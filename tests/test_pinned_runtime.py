@@ -41,3 +41,12 @@ def test_a_listener_failing_at_the_start_is_reported_with_the_started_call(
     assert isinstance(started, Call) and started.prompt.step == flows["second_visit"].start
     assert caught.value.revision == 1 and heard == ["started", "step_entered"]
     assert len(caught.value.exceptions) == 2 and "13812345678" not in str(caught.value)
+
+
+def test_a_turn_heard_by_listeners_still_returns_its_prompt(flows: dict[str, Flow]) -> None:
+    heard: list[str] = []
+    call = Call.start(flows["second_visit"], context_for("second_visit"),
+                      listeners=[lambda e: heard.append(e.kind)])
+    prompt = call.answer("no_time")
+    assert prompt is not None and prompt == call.prompt and prompt.revision == 2
+    assert heard[-1] == "step_entered"

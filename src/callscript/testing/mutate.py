@@ -36,6 +36,7 @@ class MutationReport:
     killed: list[tuple[Mutant, str]] = field(default_factory=list)  # with what noticed it
     survivors: list[Mutant] = field(default_factory=list)
     refused: list[Mutant] = field(default_factory=list)  # the compiler refused them
+    equivalent: list[Mutant] = field(default_factory=list)  # compiled to the same flow
     generated: int = 0  # before sampling
 
     @property
@@ -50,11 +51,14 @@ class MutationReport:
     def to_json(self) -> dict[str, Any]:
         return {"flow": self.flow, "mutants": self.mutants, "killed": len(self.killed),
                 "score": round(self.score, 1), "refused_by_compiler": len(self.refused),
+                "equivalent": len(self.equivalent),
                 "survivors": [m.to_json() for m in self.survivors]}
 
     def to_text(self) -> str:
         lines = [f"{self.flow}: {len(self.killed)} of {self.mutants} mutants killed "
-                 f"({self.score:.1f} %); {len(self.refused)} more refused by the compiler"]
+                 f"({self.score:.1f} %); {len(self.refused)} more refused by the compiler"
+                 + (f", {len(self.equivalent)} compiled to the same flow" if self.equivalent
+                    else "")]
         lines += [f"survived: {m}" for m in self.survivors]
         return "\n".join(lines) + "\n"
 
@@ -93,6 +97,7 @@ def mutate(libraries: Sequence[FlowLibrary], flow_id: str, cases: Sequence[CaseF
                          "with callscript cover before measuring mutants")
     baseline = {_key(v) for v in check_flow(flow, calls=calls, seed=seed)}
     mutants = mutants_of(library, flow)
+    original = _shape(flow)
     report = MutationReport(flow_id, generated=len(mutants))
     if sample is not None and sample < len(mutants):
         mutants = sorted(random.Random(seed).sample(mutants, sample),
@@ -103,6 +108,9 @@ def mutate(libraries: Sequence[FlowLibrary], flow_id: str, cases: Sequence[CaseF
         compiled = _compile(mutant, library, flow_id)
         if compiled is None:
             report.refused.append(mutant)
+            continue
+        if _shape(compiled) == original:  # e.g. a field another file requires too
+            report.equivalent.append(mutant)
             continue
         noticed = first_failure(compiled, mine) or _properties(compiled, baseline, calls, seed)
         if noticed is None:
@@ -132,6 +140,19 @@ def _reached(flow: Flow, spec: LoadedSpec) -> set[str] | None:
         return None
     head = f"{spec.spec.id}."
     return {s.removeprefix(head) for s in flow.steps if s.startswith(head)}
+
+
+def _shape(flow: Flow) -> tuple[object, ...]:
+    """What a call of the flow can see of it: steps, words, answers, effects, requirements."""
+    steps = tuple(
+        (s.id, tuple(x.source for x in (*s.lines, *s.notes, *s.return_lines)), s.effects,
+         s.disposition, s.marks, s.interruptible, s.customer_hangs_up_first,
+         tuple((a.id, a.target, a.return_to, a.guard.source if a.guard else None, a.captures,
+                a.effects) for a in s.answers.values()))
+        for s in flow.steps.values())
+    return (flow.start, steps, tuple(sorted(flow.interruptions)), flow.required_context,
+            flow.optional_context, flow.milestones,
+            flow.applies_when.source if flow.applies_when else None)
 
 
 def _compile(mutant: Mutant, library: FlowLibrary, flow_id: str) -> Flow | None:
