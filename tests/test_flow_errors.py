@@ -182,3 +182,14 @@ def test_a_context_default_outside_its_choices_is_refused(tmp_path: Path) -> Non
     assert problem.where == "parts.customer.fields.title"
     assert problem.message == "default is not a valid choice: expected 先生 or 女士"
     assert "同志" not in str(problem)
+
+
+def test_an_unknown_include_does_not_hide_the_includes_after_it() -> None:
+    text = ("id: two_includes\ntitle: 两个引用\nstart: a\ninclude: [nonexistent, closing]\n"
+            "steps:\n  a:\n    say: [您好]\n    answers:\n"
+            "      - {id: ok, label: 好的, to: closing.thanks}\n")
+    with pytest.raises(FlowError) as caught:
+        FlowLibrary([load_text(text, "two.yaml")],
+                    fallback=callscript.builtin_library().specs).flow("two_includes")
+    assert [(p.line, p.where, p.message) for p in caught.value.problems] == [
+        (4, "include[0]", "unknown sub-dialogue 'nonexistent'")]

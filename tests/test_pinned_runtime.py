@@ -6,9 +6,11 @@ import logging
 
 import pytest
 
-from callscript import Call, CallEvent, Flow, ListenerError, PrivacyFilter
+from callscript import AnswerRejected, Call, CallEvent, Flow, ListenerError, PrivacyFilter, load_flows
+from callscript.state import MAX_STACK, MAX_TURN_IDS
+from callscript.testing.paths import path_cover
 
-from .conftest import context_for
+from .conftest import FIXTURES, context_for
 
 
 def test_the_call_logger_masks_personal_data_for_every_handler(
@@ -50,3 +52,44 @@ def test_a_turn_heard_by_listeners_still_returns_its_prompt(flows: dict[str, Flo
     prompt = call.answer("no_time")
     assert prompt is not None and prompt == call.prompt and prompt.revision == 2
     assert heard[-1] == "step_entered"
+
+
+DEEP = FIXTURES / "deep"
+
+
+def deep_call() -> Call:
+    flow = load_flows(DEEP / "deep.yaml", DEEP / "again.yaml")["deep"]
+    call = Call.start(flow, {})
+    call.answer("go")  # one frame: back to `done`
+    return call
+
+
+def test_sub_dialogues_nest_up_to_max_stack_and_no_deeper() -> None:
+    call = deep_call()
+    for _ in range(MAX_STACK - 1):
+        call.answer("more")
+    assert len(call.return_stack) == MAX_STACK
+    with pytest.raises(AnswerRejected, match="sub-dialogues nest too deeply here"):
+        call.answer("more")
+    assert len(call.return_stack) == MAX_STACK
+
+
+def test_a_call_keeps_the_last_max_turn_ids_turn_ids() -> None:
+    call = deep_call()
+    for number in range(MAX_TURN_IDS + 3):
+        call.answer("more", turn_id=f"t{number}")
+    kept = [turn["id"] for turn in call.snapshot()["turns"]]
+    assert kept == [f"t{n}" for n in range(3, MAX_TURN_IDS + 3)]
+
+
+def test_path_cover_skips_answers_refused_at_the_deepest_nesting() -> None:
+    flow = load_flows(DEEP / "deep.yaml", DEEP / "again.yaml")["deep"]
+    cover = path_cover(flow, {})
+    assert cover.uncoverable == [] and len(cover.paths) >= 1
+
+
+def test_events_of_the_start_are_not_sensitive(flows: dict[str, Flow]) -> None:
+    events: list[CallEvent] = []
+    Call.start(flows["second_visit"], context_for("second_visit"), listeners=[events.append])
+    assert [(e.kind, e.sensitive) for e in events] == [("started", False),
+                                                      ("step_entered", False)]

@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from callscript.captures import to_json
 from callscript.clocks import SteppingClock
 from callscript.compile import Flow
+from callscript.errors import AnswerRejected
 from callscript.record import CallRecord
 from callscript.rules.calendar import CHINA
 from callscript.runtime import Call
@@ -161,7 +162,10 @@ class _Graph:
                 continue
             for move in _moves(call, rng):
                 branch = Call.restore(flow, snapshots[state], first.context, clock=case_clock())
-                apply(branch, move)
+                try:
+                    apply(branch, move)
+                except AnswerRejected:  # offered but refused here (sub-dialogues nested too deep)
+                    continue
                 after = _state(branch)
                 graph.edges[state].append((move, after))
                 if after not in graph.parent:
