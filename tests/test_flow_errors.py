@@ -53,6 +53,9 @@ CASES = [
      "capture 'topic' is declared elsewhere with another type, sensitivity or choices"),
     ("choices_without_choice.yaml", 12, "steps.a.answers[0].capture[0]",
      "`choices` is given exactly when type is `choice`"),
+    ("reads_unknown_field.yaml", 9, "steps.a.say[0]",
+     "line reads 'customer.nickname', which is not a context field (declare it in "
+     "callscript/libraries/telecom/context.yaml)"),
     ("return_without_capture.yaml", 12, "steps.b",  # reached only by coming back from hold
      "line reads captured.who, which some path to step 'b' arrives without"),
 ]
