@@ -93,3 +93,12 @@ def test_events_of_the_start_are_not_sensitive(flows: dict[str, Flow]) -> None:
     Call.start(flows["second_visit"], context_for("second_visit"), listeners=[events.append])
     assert [(e.kind, e.sensitive) for e in events] == [("started", False),
                                                       ("step_entered", False)]
+
+
+def test_only_what_lines_say_is_spoken_context_not_what_guards_read() -> None:
+    from callscript.library import builtin_library
+
+    marketing = builtin_library("securities").flow("marketing")
+    # prospect.source and prospect.previous_contacts are read by guards only
+    assert sorted(marketing.spoken_context) == ["agent.name", "firm.name", "product.description",
+                                                "product.name"]
