@@ -31,3 +31,11 @@ def test_compile_flow_keeps_the_schema_it_is_given_and_defaults_the_rest() -> No
     with pytest.raises(FlowError) as caught:
         compile_flow(spec, files, dispositions=water.dispositions)
     assert all("context field" in p.message for p in caught.value.problems)
+
+
+def test_transitions_info_logs_are_silenced_on_import() -> None:
+    import logging
+
+    import callscript.machine  # noqa: F401  (sets the level on import)
+
+    assert logging.getLogger("transitions").level == logging.WARNING
