@@ -24,6 +24,7 @@ from callscript.privacy import mask, mask_digit_runs, mask_text
     ("1234", "12****"),  # not a number: as text
     ("0571-87650000", "057****0000"), ("+8613900001111", "861****1111"),
     ("电话13812345678", "138****5678"),  # up to 3 other characters: still a number
+    ("电话号1234567", "123****4567"), ("电话号12345", "****45"),  # 3 other characters: a number
     ("电话号码1234567", "电话****"),  # 4 other characters: text, not a number
     ("ab12345", "****45"), ("abc12345", "****45"), ("abcd12345", "ab****"),
     ("12345678901234567890", "123****7890"),
