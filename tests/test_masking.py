@@ -61,6 +61,7 @@ def test_digit_runs_in_free_text_are_masked_exactly(text: str, masked: str) -> N
     ("地址文三路100号", ["文三路", "文三路100号"], "地址文三****"),  # the longest value first
     ("客户13812345678说地址是文三路100号", ["文三路100号"], "客户138****5678说地址是文三****"),
     ("客户王小明电话7654321", ["王小明"], "客户王小****电话765****4321"),  # and 7-digit runs
+    ("客户王五来电", ["王五"], "客户**来电"),  # two characters are looked for
     ("王先生", ["王"], "王先生"),  # one character is too short to look for
     ("没有个人信息", [None, ""], "没有个人信息"),
 ])
