@@ -32,7 +32,7 @@ def mutate_command(
         "--fail-under", metavar="PERCENT", help="exit 1 when the score is below PERCENT")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON for scripts")] = False,
 ) -> None:
-    """Mutate the flow (and its library's sub-dialogues it includes); report what the
+    """Mutate the flow (and the steps it reaches in its library's sub-dialogues); report what the
     path-cover cases and property checks would not notice."""
     from callscript.library import load_libraries
     from callscript.testing.cases import case_files
