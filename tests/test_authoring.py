@@ -120,6 +120,7 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
                           text=True, timeout=120, cwd=cwd)
 
 
+@pytest.mark.subprocess
 def test_cli_flows_check_and_schema_take_the_library() -> None:
     listed = run_cli("flows", "-L", str(WATER), "--json")
     assert [f["id"] for f in json.loads(listed.stdout)] == ["payment_reminder"]
@@ -130,6 +131,7 @@ def test_cli_flows_check_and_schema_take_the_library() -> None:
     assert set(schema["properties"]) == {"account", "bill", "agent", "deployment"}
 
 
+@pytest.mark.subprocess
 def test_check_reports_a_template_that_fails_at_run_time(tmp_path: Path) -> None:
     library = tmp_path / "water"
     shutil.copytree(WATER, library)
@@ -165,6 +167,7 @@ def test_print_never_raises_on_an_ordinary_template(tmp_path: Path) -> None:
     assert "【上月话费】-【本月话费】" in labels
 
 
+@pytest.mark.subprocess
 def test_print_markdown_and_pdf_use_titles_and_labels(tmp_path: Path) -> None:
     result = run_cli("print", "payment_reminder", "-L", str(WATER), "--placeholders", "labels",
                      "--no-diagram")
@@ -194,6 +197,7 @@ def test_cover_writes_cases_the_plugin_replays_by_library(tmp_path: Path,
     result.assert_outcomes(passed=len(re.findall(r"^- name:", out.read_text("utf-8"), re.M)))
 
 
+@pytest.mark.subprocess
 def test_rehearsal_of_the_library_under_a_terminal(tmp_path: Path) -> None:
     env = dict(os.environ, TERM="dumb", COLUMNS="200")
     child = pexpect.spawn(sys.executable, ["-m", "callscript", "rehearse", "payment_reminder",
@@ -213,6 +217,7 @@ def test_rehearsal_of_the_library_under_a_terminal(tmp_path: Path) -> None:
     child.expect(pexpect.EOF)
 
 
+@pytest.mark.subprocess
 def test_a_context_file_error_names_file_line_and_field(tmp_path: Path) -> None:
     context = tmp_path / "ctx.yaml"
     context.write_text("account:\n  holder: 陈\n  title: 博士\n", encoding="utf-8")

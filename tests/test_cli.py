@@ -17,6 +17,8 @@ from callscript.printing.order import step_title
 
 from .conftest import FIXTURES
 
+pytestmark = pytest.mark.subprocess  # starts other processes: not in the mutation run
+
 CLI = [sys.executable, "-m", "callscript"]
 FLOWS = builtin_flows()
 

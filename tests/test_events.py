@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from callscript import (
     Call,
@@ -68,6 +68,16 @@ def test_every_event_of_a_call_is_numbered_and_timed(flows: dict[str, Flow]) -> 
     assert isinstance(details["escalated"], Escalation)
     assert isinstance(details["complaint"], Complaint)
     assert isinstance(details["follow_up"], FollowUp)
+    # what the host acts on: due in 3 working days from Monday 23 November
+    assert details["follow_up"] == FollowUp(kind="reply_complaint", due=date(2026, 11, 26),
+                                            estimated=False, note="3个工作日内答复客户",
+                                            step="escalate.report")
+    assert (details["escalated"].reason, details["escalated"].step) == (
+        "重大服务质量投诉或紧急情况", "escalate.report")
+    assert (details["complaint"].kind, details["complaint"].reply_due) == (
+        "complaint", date(2026, 11, 26))
+    follow_ups = [e for e in events if e.kind == "follow_up"]
+    assert len(follow_ups) == 1 and follow_ups[0].step == "escalate.report"
 
 
 def test_captured_comes_before_the_step_entered_and_ended_last(flows: dict[str, Flow]) -> None:

@@ -45,6 +45,19 @@ CASES = [
      "line reads captured.surname, which some path to step 'b' arrives without"),
     ("guard_reads_own_capture.yaml", 12, "steps.a",
      "guard reads captured.score, which some path to step 'a' arrives without"),
+    ("target_not_included.yaml", 10, "steps.a.answers[1].to",
+     "target 'busy.ask_time' names sub-dialogue 'busy', which this file does not include"),
+    ("capture_two_types.yaml", 17, "steps.a.answers[1].capture[0]",
+     "capture 'when' is declared elsewhere with another type, sensitivity or choices"),
+    ("capture_choices_differ.yaml", 20, "steps.b.answers[0].capture[0]",
+     "capture 'topic' is declared elsewhere with another type, sensitivity or choices"),
+    ("choices_without_choice.yaml", 12, "steps.a.answers[0].capture[0]",
+     "`choices` is given exactly when type is `choice`"),
+    ("reads_unknown_field.yaml", 9, "steps.a.say[0]",
+     "line reads 'customer.nickname', which is not a context field (declare it in "
+     "callscript/libraries/telecom/context.yaml)"),
+    ("return_without_capture.yaml", 12, "steps.b",  # reached only by coming back from hold
+     "line reads captured.who, which some path to step 'b' arrives without"),
 ]
 
 
@@ -102,11 +115,12 @@ def test_problems_of_several_files_are_reported_together(names: tuple[str, str])
 
 
 def test_duplicate_flow_ids_name_both_files() -> None:
-    text = "id: same\ntitle: t\nstart: a\nsteps:\n  a:\n    disposition: completed\n"
+    # the id on line 3, not 1: line 1 is also where a problem without a line would point
+    text = "title: t\nstart: a\nid: same\nsteps:\n  a:\n    disposition: completed\n"
     with pytest.raises(FlowError) as caught:
         FlowLibrary([load_text(text, "one.yaml"), load_text(text, "two.yaml")])
     (problem,) = caught.value.problems
-    assert problem.file == "two.yaml" and problem.line == 1
+    assert problem.file == "two.yaml" and problem.line == 3 and problem.where == "id"
     assert "duplicate id 'same', also used by one.yaml" in problem.message
 
 
@@ -137,3 +151,48 @@ def test_a_time_limit_names_an_answer_of_its_step() -> None:
     (problem,) = caught.value.problems
     assert (problem.line, problem.where) == (5, "steps.a")
     assert "time_limit.answer 'nope' is not an answer of this step" in problem.message
+
+
+def test_mutual_includes_compile_with_each_file_once(tmp_path: Path) -> None:
+    flow = tmp_path / "mutual.yaml"
+    one, two = tmp_path / "one.yaml", tmp_path / "two.yaml"
+    flow.write_text("id: mutual\ntitle: 互相引用\nstart: a\ninclude: [one]\nsteps:\n  a:\n"
+                    "    say: [您好]\n    answers:\n      - {id: go, label: 好, to: one.x}\n",
+                    encoding="utf-8")
+    for path, me, other in ((one, "one", "two"), (two, "two", "one")):
+        path.write_text(f"id: {me}\nkind: subdialogue\ntitle: 子对话{me}\nstart: x\n"
+                        f"include: [{other}]\nsteps:\n  x:\n    say: [好的]\n    answers:\n"
+                        f"      - {{id: on, label: 继续, to: {other}.x}}\n"
+                        "      - {id: stop, label: 结束, to: y}\n"
+                        "  y:\n    disposition: completed\n", encoding="utf-8")
+    compiled = load_flows(flow, one, two)["mutual"]
+    assert sorted(compiled.files) == sorted(map(str, (flow, one, two)))
+    assert len(compiled.files) == 3
+    assert sorted(compiled.steps) == ["a", "one.x", "one.y", "two.x", "two.y"]
+    assert compiled.steps["one.x"].answers["on"].target == "two.x"
+    assert compiled.steps["two.x"].answers["on"].target == "one.x"
+
+
+def test_a_context_default_outside_its_choices_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "context.yaml").write_text(
+        "parts:\n  customer:\n    fields:\n"
+        "      title: {type: choice, choices: [先生, 女士], label: 称谓, default: 同志}\n",
+        encoding="utf-8")
+    with pytest.raises(FlowError) as caught:
+        callscript.load_library(tmp_path)
+    (problem,) = caught.value.problems
+    assert (problem.file, problem.line) == (f"{tmp_path}/context.yaml", 4)
+    assert problem.where == "parts.customer.fields.title"
+    assert problem.message == "default is not a valid choice: expected 先生 or 女士"
+    assert "同志" not in str(problem)
+
+
+def test_an_unknown_include_does_not_hide_the_includes_after_it() -> None:
+    text = ("id: two_includes\ntitle: 两个引用\nstart: a\ninclude: [nonexistent, closing]\n"
+            "steps:\n  a:\n    say: [您好]\n    answers:\n"
+            "      - {id: ok, label: 好的, to: closing.thanks}\n")
+    with pytest.raises(FlowError) as caught:
+        FlowLibrary([load_text(text, "two.yaml")],
+                    fallback=callscript.builtin_library().specs).flow("two_includes")
+    assert [(p.line, p.where, p.message) for p in caught.value.problems] == [
+        (4, "include[0]", "unknown sub-dialogue 'nonexistent'")]

@@ -15,6 +15,8 @@ import pytest
 from callscript import Call, builtin_flows
 from tests.planner_support import COLUMNS, customer, record
 
+pytestmark = pytest.mark.subprocess  # starts other processes: not in the mutation run
+
 CLI = [sys.executable, "-m", "callscript", "plan"]
 
 

@@ -49,6 +49,7 @@ def pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.mark.subprocess
 def test_pdf_text_holds_every_seed_line(pdf: Path) -> None:
     text = squeeze(subprocess.run([tool("pdftotext"), str(pdf), "-"], capture_output=True,
                                   text=True, check=True).stdout)
@@ -57,6 +58,7 @@ def test_pdf_text_holds_every_seed_line(pdf: Path) -> None:
         assert squeeze(line) in text, line
 
 
+@pytest.mark.subprocess
 def test_pdf_embeds_a_cjk_font(pdf: Path) -> None:
     fonts = subprocess.run([tool("pdffonts"), str(pdf)], capture_output=True, text=True,
                            check=True).stdout
@@ -64,6 +66,7 @@ def test_pdf_embeds_a_cjk_font(pdf: Path) -> None:
     assert cjk and all(" yes " in row for row in cjk)  # embedded, so no boxes anywhere
 
 
+@pytest.mark.subprocess
 def test_pdf_first_page_renders(pdf: Path, tmp_path: Path) -> None:
     subprocess.run([tool("pdftoppm"), "-r", "60", "-png", "-f", "1", "-l", "1", str(pdf),
                     str(tmp_path / "page")], check=True)
@@ -80,6 +83,7 @@ def chromium(*args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.subprocess
 def test_html_in_chromium_shows_the_script(tmp_path: Path) -> None:
     tool("dot")
     page = tmp_path / "script.html"
@@ -92,6 +96,7 @@ def test_html_in_chromium_shows_the_script(tmp_path: Path) -> None:
     assert "§1" in dom and 'href="#first_visit-s' in dom
 
 
+@pytest.mark.subprocess
 def test_a_customer_named_like_a_script_prints_as_text(tmp_path: Path) -> None:
     context = {"customer": {"name": "<script>alert(1)</script>", "title": "女士"}}
     page = tmp_path / "sheet.html"
@@ -149,6 +154,7 @@ def test_mermaid_and_dot_name_every_step() -> None:
         assert f'"{step}"' in dot
 
 
+@pytest.mark.subprocess
 def test_diagram_without_graphviz_says_how_to_install(tmp_path: Path) -> None:
     env = dict(os.environ, PATH=str(tmp_path))  # a PATH with no dot on it
     result = subprocess.run([sys.executable, "-m", "callscript", "diagram", "first_visit"],

@@ -104,6 +104,7 @@ COLD = textwrap.dedent("""
 """)
 
 
+@pytest.mark.subprocess
 def test_eight_threads_on_a_cold_import_get_one_compilation() -> None:
     done = subprocess.run([sys.executable, "-c", COLD], capture_output=True, text=True,
                           timeout=120, check=False)

@@ -235,6 +235,7 @@ def test_the_wording_rule_refuses_a_copy_that_keeps_you(said: str, seed: str, tm
     assert f"{path}:{line}:" in err and "forbidden phrase '你'" in err
 
 
+@pytest.mark.subprocess
 def test_rehearsal_reads_the_seeds_lines_in_order(tmp_path: Path) -> None:
     record = tmp_path / "record.json"
     child = rehearse("marketing", "-L", "securities", "--sample", "--record", str(record),
@@ -283,6 +284,7 @@ def test_rehearsal_reads_the_seeds_lines_in_order(tmp_path: Path) -> None:
     assert [f["kind"] for f in data["follow_ups"]] == ["reply_suggestion", "second_contact"]
 
 
+@pytest.mark.subprocess
 def test_a_rehearsal_resumes_in_its_library(tmp_path: Path) -> None:
     saved = tmp_path / "saved.json"
     child = rehearse("marketing", "-L", "securities", "--sample", "--snapshot", str(saved),
@@ -315,6 +317,7 @@ def test_print_markdown_shows_the_seeds_blanks(capsys: pytest.CaptureFixture[str
     assert "### §2 开头语（您好）" in text  # step titles, not ids, in call order
 
 
+@pytest.mark.subprocess
 def test_print_pdf_holds_every_marketing_phrase(tmp_path: Path) -> None:
     tool("dot")
     pdf = tmp_path / "securities.pdf"

@@ -68,18 +68,32 @@ def test_declared_migration_renames_steps() -> None:
     assert restored.record().complaints[0].kind == "suggestion"
 
 
-@pytest.mark.parametrize("damage", [
-    lambda s: s | {"format": "something/9"},
-    lambda s: s | {"step": "nowhere"},
-    lambda s: s | {"stack": ["nowhere"]},
-    lambda s: s | {"path": []},
-    lambda s: {k: v for k, v in s.items() if k != "call_id"},
-    lambda s: s | {"path": [s["path"][0] | {"captures": {"address": 5}}]},
+def _with_capture(s: dict[str, Any], value: Any) -> dict[str, Any]:
+    path = [dict(e) for e in s["path"]]
+    path[1]["captures"] = {"address": value}  # an answer that captures nothing
+    return s | {"path": path}
+
+
+@pytest.mark.parametrize(("damage", "message"), [
+    (lambda s: s | {"format": "something/9"},
+     "not a valid callscript snapshot: a value that is not allowed there (at snapshot.format)"),
+    (lambda s: s | {"step": "nowhere"},
+     "snapshot field step names a step that flow 'first_visit' v2 does not have"),
+    (lambda s: s | {"stack": ["nowhere"]},
+     "snapshot field stack[0] names a step that flow 'first_visit' v2 does not have"),
+    (lambda s: s | {"path": []},
+     "not a valid callscript snapshot: expected array of length >= 1 (at snapshot.path)"),
+    (lambda s: {k: v for k, v in s.items() if k != "call_id"},
+     "not a valid callscript snapshot: a required field is missing: call_id (at the snapshot "
+     "itself)"),
+    (lambda s: _with_capture(s, 5),
+     "snapshot field path[1].captures holds a value the answer does not capture"),
 ], ids=["format", "step", "stack", "path", "missing-key", "capture"])
-def test_damaged_snapshots_are_refused(flows: dict[str, Flow], damage: Any) -> None:
+def test_damaged_snapshots_are_refused(flows: dict[str, Flow], damage: Any, message: str) -> None:
     saved = damage(mid_call(flows).snapshot())
-    with pytest.raises(SnapshotError):
+    with pytest.raises(SnapshotError) as caught:
         Call.restore(flows["first_visit"], saved, context_for("first_visit"))
+    assert str(caught.value) == message
 
 
 def test_malformed_json_is_refused(flows: dict[str, Flow]) -> None:

@@ -193,3 +193,18 @@ def test_a_terminal_step_needs_its_end_time(flows: dict[str, Flow]) -> None:
     saved = call.snapshot() | {"ended_at": None}
     with pytest.raises(SnapshotError, match="ended_at"):
         Call.restore(flows["first_visit"], saved, context_for("first_visit"))
+
+
+def test_a_choice_value_outside_its_choices_is_refused(flows: dict[str, Flow]) -> None:
+    call = Call.start(flows["second_visit"], context_for("second_visit"),
+                      clock=SteppingClock(datetime(2026, 11, 23, 10, tzinfo=CHINA)))
+    call.interrupt("dissatisfied")
+    call.answer("serious", {"objection_topic": "服务", "objection_text": "营业员态度差"})
+    saved = call.snapshot()
+    taken = next(i for i, e in enumerate(saved["path"]) if "objection_topic" in e.get("captures", {}))
+    assert Call.restore(flows["second_visit"], saved, context_for("second_visit")).captured[
+        "objection_topic"] == "服务"  # as saved: restored
+    damaged = entry(taken, captures=saved["path"][taken]["captures"] | {"objection_topic": "网络"})
+    with pytest.raises(SnapshotError) as caught:
+        Call.restore(flows["second_visit"], damaged(saved), context_for("second_visit"))
+    assert str(caught.value) == f"snapshot field path[{taken}].captures holds an invalid value"

@@ -26,8 +26,10 @@ from callscript.cli.errors import (
     user_errors,
     write_file,
 )
+from callscript.cli.mutate import mutate_command
 from callscript.cli.plan import plan_command
 from callscript.cli.rehearse_command import merge_parts, rehearse_command
+from callscript.cli.replay import record_replay_command
 from callscript.cli.service import register as register_service_commands
 from callscript.cli.sources import (
     flows_from,
@@ -309,6 +311,8 @@ app.command("rehearse")(rehearse_command)
 app.command("check")(check_command)
 app.command("cover")(cover_command)
 app.command("plan")(plan_command)
+app.command("mutate")(mutate_command)
+record_app.command("replay")(record_replay_command)
 register_service_commands(app)  # serve, db, users: cli/service.py
 
 

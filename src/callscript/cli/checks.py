@@ -123,6 +123,8 @@ def cover_command(
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", metavar="FILE|DIR",
         help="default: stdout; a folder: one FLOW.cases.yaml per flow")] = None,
+    words: Annotated[bool, typer.Option(
+        help="pin the lines said and the effects too, not only steps and disposition")] = False,
 ) -> None:
     """Write path-cover test cases (*.cases.yaml) that take every answer."""
     from callscript.loader import load_file
@@ -147,12 +149,13 @@ def cover_command(
         for flow_id in ids:
             target = output / f"{flow_id}.cases.yaml" if into_folder and output else output
             check_writable(target)
-            _cover_one(flow_id, context, flow_file, library, deployment, target, path_cover)
+            _cover_one(flow_id, context, flow_file, library, deployment, target, path_cover,
+                       words)
 
 
 def _cover_one(flow_id: str, context: Path, flow_file: list[Path] | None,
                library: list[str] | None, deployment: Path | None, output: Path | None,
-               path_cover: Any) -> None:
+               path_cover: Any, words: bool = False) -> None:
     compiled = pick_flow(flow_id, flow_file, library)
     cover = path_cover(compiled, load_context(compiled, context, deployment))
     here = output.parent if output else Path.cwd()
@@ -162,8 +165,8 @@ def _cover_one(flow_id: str, context: Path, flow_file: list[Path] | None,
     source = next((lib for lib in library or [] if Path(lib).name == compiled.library), None)
     if source is not None and Path(source).is_dir():
         source = os.path.relpath(source, here)
-    text = (cover.to_yaml(files[0], source) if len(files) == 1
-            else cover.to_yaml(None, source, files or None))
+    text = (cover.to_yaml(files[0], source, words=words) if len(files) == 1
+            else cover.to_yaml(None, source, files or None, words=words))
     if output:
         write_file(output, text)
         print(f"wrote {output} ({len(cover.paths)} cases)", file=sys.stderr)

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from callscript.captures import from_json
 from callscript.compile import Flow, template_variables
 from callscript.runtime import Call, call_observers
+from callscript.testing.boundaries import SIDES, Boundary, boundaries, context_fields
 from callscript.testing.branches import arms, taken
 
 Kind = Literal["step", "answer", "interruption", "outcome", "arm"]
@@ -76,11 +77,16 @@ def _arm_key(step: str, line: int, branch: tuple[int, ...], index: int, label: s
 class FlowCoverage:
     flow: Flow
     hits: dict[Item, int] = field(default_factory=dict)
+    # guard boundaries and the sides (below, at, above) the calls' contexts took; reported,
+    # not counted in the percentage (a context is the test's choice, not the flow's path)
+    sides: dict[Boundary, set[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._index = {(i.kind, i.key): i for i in universe(self.flow)}
         for item in self._index.values():
             self.hits.setdefault(item, 0)
+        for mark in boundaries(self.flow):
+            self.sides.setdefault(mark, set())
 
     def hit(self, kind: Kind, key: str) -> None:
         item = self._index.get((kind, key))
@@ -90,6 +96,12 @@ class FlowCoverage:
     def add(self, call: Call) -> None:
         flow = self.flow
         record = call.record()
+        if self.sides:
+            fields = context_fields(call.context)
+            for mark, seen in self.sides.items():
+                side = mark.side(fields)
+                if side is not None:
+                    seen.add(side)
         captured: dict[str, Any] = {}
         for entry in record.path:
             step = flow.steps[entry.step]
@@ -118,6 +130,14 @@ class FlowCoverage:
     @property
     def missed(self) -> list[Item]:
         return [item for item, n in self.hits.items() if n == 0]
+
+    def boundary_lines(self) -> list[str]:
+        """Each answer guard's boundary a side of which no call's context took (a call cannot
+        start on the wrong side of ``applies_when``: its boundary is the strategies' to test)."""
+        return [f"{mark}: reached {', '.join(s for s in SIDES if s in seen) or 'no side'}; "
+                f"never {', '.join(s for s in SIDES if s not in seen)}"
+                for mark, seen in self.sides.items()
+                if len(seen) < len(SIDES) and mark.where != "applies_when"]
 
 
 class Coverage:
@@ -173,6 +193,10 @@ class Coverage:
                     "counts": {k: {"covered": c, "total": t} for k, (c, t) in fc.counts().items()},
                     "missed": [{"kind": i.kind, "key": i.key, "file": i.file, "line": i.line}
                                for i in fc.missed],
+                    "boundaries": [{"file": b.file, "line": b.line, "where": b.where,
+                                    "left": b.left, "right": str(b.right),
+                                    "reached": [s for s in SIDES if s in seen]}
+                                   for b, seen in fc.sides.items()],
                 }
                 for flow_id, fc in sorted(self.flows.items())
             },
@@ -190,6 +214,8 @@ class Coverage:
             cells = "".join(f"{f'{c}/{t}':>15}" for c, t in counts.values())
             rows.append(f"{flow_id:<20}{cells}{100 * covered / max(total, 1):>8.1f}%")
             missed_lines += [f"{i.where}: {flow_id}: missed {i.kind} {i.key}" for i in fc.missed]
+            missed_lines += [f"{line.replace(': ', f': {flow_id}: boundary ', 1)}"
+                             for line in fc.boundary_lines()]
         rows.append(f"{'all flows':<20}{'':>{15 * len(KINDS)}}{self.percent():>8.1f}%")
         if show_missed and missed_lines:
             rows += ["", *missed_lines]

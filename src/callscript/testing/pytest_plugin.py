@@ -3,6 +3,7 @@
     pytest --callscript-cov                              # table of flow coverage at the end
     pytest --callscript-cov-report=html:flowcov.html --callscript-cov-report=json:flowcov.json
     pytest --callscript-cov-fail-under=90                # fail the run under 90 %
+    pytest --callscript-mutate                           # mutation score of each flow's cases
 
 Files named ``*.cases.yaml`` (written by ``callscript cover``) are collected: each
 case replays its moves and checks the steps visited and the outcome. The flow is
@@ -19,7 +20,9 @@ from typing import Any
 import pytest
 import yaml
 
-CASES_SUFFIX = ".cases.yaml"
+from callscript.testing.cases import CASES_SUFFIX, CaseFailed
+
+__all__ = ["CASES_SUFFIX", "CaseFailed", "CaseItem", "CasesFile"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -31,6 +34,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="term (default), json:PATH or html:PATH; may be repeated")
     group.addoption("--callscript-cov-fail-under", type=float, default=None, metavar="PERCENT",
                     help="fail the run if total flow coverage is below PERCENT")
+    group.addoption("--callscript-mutate", action="store_true", default=False,
+                    help="mutate every flow with *.cases.yaml collected; report which "
+                         "mutants its cases and the property checks do not notice")
+    group.addoption("--callscript-mutate-fail-under", type=float, default=None,
+                    metavar="PERCENT", help="fail the run if a flow's mutation score is below "
+                                            "PERCENT")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -38,6 +47,11 @@ def pytest_configure(config: pytest.Config) -> None:
               or config.getoption("callscript_cov_fail_under") is not None)
     if wanted:
         config.pluginmanager.register(_CoveragePlugin(config), "callscript-coverage")
+    if (config.getoption("callscript_mutate")
+            or config.getoption("callscript_mutate_fail_under") is not None):
+        from callscript.testing.mutate_plugin import MutatePlugin
+
+        config.pluginmanager.register(MutatePlugin(config), "callscript-mutate")
 
 
 class _CoveragePlugin:
@@ -85,10 +99,6 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Fil
     return None
 
 
-class CaseFailed(Exception):
-    """A replayed case did not go where its file says."""
-
-
 class CasesFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
         from callscript.library import all_flows, builtin_names, load_libraries
@@ -101,8 +111,12 @@ class CasesFile(pytest.File):
         # flow_files: every file the flow needs (its own and the sub-dialogues it includes)
         names = data.get("flow_files") or ([flow_file] if flow_file else [])
         files = [self.path.parent / name for name in names]
-        flows = all_flows(load_libraries(folders, files))
+        libraries = load_libraries(folders, files)
+        flows = all_flows(libraries)
         flow = flows[data["flow"]]
+        mutation = self.config.pluginmanager.get_plugin("callscript-mutate")
+        if mutation is not None:
+            mutation.add(libraries, self.path)
         for case in data["cases"]:
             yield CaseItem.from_parent(self, name=case["name"], flow=flow,
                                        version=data["version"], context=data["context"],
@@ -116,26 +130,9 @@ class CaseItem(pytest.Item):
         self.flow, self.version, self.context, self.case = flow, version, context, case
 
     def runtest(self) -> None:
-        from callscript.testing.paths import replay_case
-        from callscript.testing.walk import Move
+        from callscript.testing.cases import run_case
 
-        if self.version != self.flow.version:
-            raise CaseFailed(f"cases were written for {self.flow.id} v{self.version}; the flow "
-                             f"is v{self.flow.version}: regenerate them with callscript cover")
-        moves = [Move("answer", move["answer"], move.get("captures", {})) if "answer" in move
-                 else Move("interrupt", move["interrupt"]) for move in self.case["moves"]]
-        record = replay_case(self.flow, self.context, moves).record()
-        steps = [entry.step for entry in record.path]
-        expect = self.case["expect"]
-        if steps != expect["steps"]:
-            diverged = next((i for i, (a, b) in enumerate(zip(steps, expect["steps"], strict=False))
-                             if a != b), min(len(steps), len(expect["steps"])))
-            raise CaseFailed(f"went through {steps[diverged:diverged + 3]} at move {diverged}, "
-                             f"expected {expect['steps'][diverged:diverged + 3]}")
-        ended = record.disposition.id if record.disposition else None
-        wanted = expect.get("disposition", expect.get("outcome"))  # `outcome`: before 0.2
-        if ended != wanted:
-            raise CaseFailed(f"ended {ended}, expected {wanted}")
+        run_case(self.flow, self.version, self.context, self.case)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
                      style: Any = None) -> str:

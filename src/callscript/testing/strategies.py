@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -21,6 +22,7 @@ from pydantic import BaseModel
 from callscript.compile import Flow, template_variables
 from callscript.context import FieldSpec
 from callscript.runtime import Call
+from callscript.testing.boundaries import Boundary, boundaries
 from callscript.testing.samples import context_values, wanted_fields
 from callscript.testing.walk import Move, random_walk
 
@@ -85,7 +87,9 @@ def contexts(draw: st.DrawFn, flow: Flow, *, applicable: bool = True) -> BaseMod
     """Valid contexts for ``flow``: what it needs always, other fields sometimes.
 
     Amounts are drawn equal a fifth of the time, the boundary of a "fell" guard
-    such as 话费异动's. With ``applicable=True`` only contexts that the flow's
+    such as 话费异动's; a third of the time a guard's comparison of fields (or of a
+    field with a number) is drawn one unit below, at or one unit above its boundary
+    (callscript.testing.boundaries). With ``applicable=True`` only contexts that the flow's
     ``applies_when`` accepts are kept.
     """
     schema = flow.schema
@@ -97,11 +101,28 @@ def contexts(draw: st.DrawFn, flow: Flow, *, applicable: bool = True) -> BaseMod
     money = [p for p in fields if schema.fields[p].type == "money" and schema.fields[p].max is None]
     if len(money) > 1 and draw(st.integers(0, 4)) == 0:
         fields |= {p: fields[money[0]] for p in money}
+    marks = boundaries(flow)
+    if marks and draw(st.integers(0, 2), label="at a guard boundary") == 0:
+        _to_boundary(draw, schema.fields, fields, draw(st.sampled_from(marks), label="boundary"))
     context = schema.model.model_validate(context_values(schema, fields))
     if (applicable and flow.applies_when is not None
             and not flow.applies_when.evaluate(**template_variables(context, {}))):
         reject()
     return context
+
+
+def _to_boundary(draw: st.DrawFn, specs: Mapping[str, FieldSpec], fields: dict[str, Any],
+                 mark: Boundary) -> None:
+    """Move the boundary's left field one unit below, onto, or one unit above its right side."""
+    if isinstance(mark.right, str) and mark.right not in fields:
+        fields[mark.right] = draw(field_strategy(specs[mark.right]), label=mark.right)
+    value = mark.value(fields, draw(st.sampled_from((-1, 0, 1)), label="side"))
+    spec = specs[mark.left]
+    low = 1 if spec.type == "month" else spec.min
+    high = 12 if spec.type == "month" else spec.max
+    if value is None or (low is not None and value < low) or (high is not None and value > high):
+        return  # the boundary lies at the edge of what the field allows
+    fields[mark.left] = value
 
 
 @st.composite
