@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Debian packages that printing and its tests need: Graphviz (diagrams), a CJK font and
-# Pango (WeasyPrint's PDF), Poppler (pdftotext, pdffonts, pdftoppm), Chromium (HTML) and
+# Pango (WeasyPrint's PDF), Poppler (pdftotext, pdffonts, pdftoppm), Chromium (HTML; with chromium-driver,
+# the console's browser tests) and
 # PostgreSQL (the service's tests start a throw-away server), curl and jq (its documented walk-through).
 # Installs what is missing when run as root with apt-get; otherwise says what to install.
 set -euo pipefail
-packages=(graphviz fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 poppler-utils chromium postgresql curl jq)
+packages=(graphviz fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 poppler-utils chromium chromium-driver postgresql curl jq)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
