@@ -20,7 +20,8 @@ _CAPTURE_NAME = re.compile(r"^'([^']+)'")
 _INPUTS = {"date": ("date", None), "phone": ("tel", "tel"), "integer": ("text", "numeric"),
            "month": ("text", "numeric"), "money": ("text", "decimal"),
            "decimal": ("text", "decimal"), "int": ("text", "numeric"),
-           "datetime": ("datetime-local", None), "text": ("text", None),
+           # typed as 2026-11-27 19:00: faster for an agent than the segmented datetime-local
+           "datetime": ("text", None), "text": ("text", None),
            "month_day": ("text", None)}
 
 
