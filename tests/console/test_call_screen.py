@@ -95,8 +95,7 @@ def test_a_hold_past_the_limit_becomes_a_callback(page: Any, console_factory: Ca
     press(page, "1")
     step_title(page, "等待过久，约定回电")
     press(page, "1")  # 好的
-    assert find(page, "#disposition").text.startswith("约定回电") or find(
-        page, "#disposition").text
+    assert find(page, "#disposition").text == "待查询后回复客户（CB）"
     assert "请等客户先挂机" in find(page, "#hang-up-first").text
     assert "回电" in find(page, "#follow-ups").text
     with console.api() as api:
@@ -146,11 +145,11 @@ def test_an_agent_cannot_open_another_agents_call(page: Any, console: Console) -
     sign_in(page, console)
     page.get(f"{console.base_url}/calls/{theirs['id']}")
     assert "找不到这个通话" in find(page, "#message").text
-    with _signed_in(console) as (client, _csrf):
+    with SignedIn(console) as (client, _csrf):
         assert client.get(f"/calls/{theirs['id']}").status_code == 404
 
 
-class _signed_in:  # noqa: N801 - used as a context manager, like a function
+class SignedIn:
     """An HTTP client signed in to the console as the agent, and its CSRF token."""
 
     def __init__(self, console: Console, user: str = "agent") -> None:
@@ -175,7 +174,7 @@ class _signed_in:  # noqa: N801 - used as a context manager, like a function
 
 def test_a_post_without_the_csrf_token_is_refused(console: Console) -> None:
     call = console.start_call()
-    with _signed_in(console) as (client, csrf):
+    with SignedIn(console) as (client, csrf):
         turn = {"type": "answer", "answer": "answered", "revision": "1", "key": "k-1"}
         assert client.post(f"/calls/{call['id']}/turn", data=turn).status_code == 403
         assert client.post(f"/calls/{call['id']}/turn",
@@ -228,4 +227,47 @@ def test_axe_finds_no_violations_on_sign_in_call_and_summary(page: Any, console:
     assert axe_violations(page) == []
     page.get(console.base_url + "/calls?lang=en")
     assert find(page, "h1").text == "My calls"
+    assert axe_violations(page) == []
+
+
+def test_a_turn_sent_while_the_network_is_down_is_retried_and_taken_once(
+        page: Any, console: Console) -> None:
+    call = console.start_call()
+    sign_in(page, console)
+    open_call(page, console, call["id"])
+    page.set_network_conditions(offline=True, latency=0, download_throughput=-1,
+                                upload_throughput=-1)
+    try:
+        press(page, "1")
+        banner = find(page, "#network")
+        assert "网络中断" in banner.text
+    finally:
+        page.set_network_conditions(offline=False, latency=0, download_throughput=-1,
+                                    upload_throughput=-1)
+    step_title(page, "核对客户姓名")  # a retry with the same request got through
+    with console.api() as api:
+        assert api.get(f"/v1/calls/{call['id']}").json()["revision"] == 2
+
+
+def test_the_supervisor_sees_live_calls_holds_and_follow_ups_without_personal_data(
+        page: Any, console: Console) -> None:
+    held = console.start_call(TO_INTRODUCE)
+    with console.api() as api:
+        response = api.post(f"/v1/calls/{held['id']}/turns", json={"type": "hold"},
+                            headers={"If-Match": f'"{held["revision"]}"'})
+        assert response.status_code == 200
+    asked = console.start_call((*TO_INTRODUCE, "no_time"))
+    tomorrow = (datetime.now() + timedelta(days=1)).strftime("%Y-%m-%dT19:00")
+    with console.api() as api:
+        response = api.post(f"/v1/calls/{asked['id']}/turns", json={
+            "type": "answer", "answer": "gives_time", "captures": {"callback_time": tomorrow}},
+            headers={"If-Match": f'"{asked["revision"]}"'})
+        assert response.status_code == 200
+    console.start_call((*TO_INTRODUCE, "no_time"))
+    sign_in(page, console, "supervisor")
+    assert "回电" in find(page, "#due").text and tomorrow in find(page, "#due").text
+    live = find(page, "#live-calls").text
+    assert "A0107" in live and "请客户稍等" in live and "询问客户方便的时间" in live
+    assert find(page, "tr.held").text.split()[-2].startswith("0:")
+    assert "王" not in page.find_element(By.TAG_NAME, "main").text
     assert axe_violations(page) == []

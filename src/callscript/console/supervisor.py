@@ -24,12 +24,13 @@ if TYPE_CHECKING:
 RECENT = 50
 
 
-def overview(console: Console) -> dict[str, Any]:
+def overview(console: Console, lang: str) -> dict[str, Any]:
     svc = console.svc
     now = svc.clock()
     with svc.engine.begin() as conn:
         live = repo.list_calls(conn, None, "live", None, 200)
-        due = repo.list_follow_ups(conn, None, (now + timedelta(days=1)).date(), 0, 200, False)
+        # due today or tomorrow (the service's day: UTC)
+        due = repo.list_follow_ups(conn, None, (now + timedelta(days=2)).date(), 0, 200, False)
         raised = conn.execute(select(events).where(events.c.kind.in_(("escalated", "complaint")))
                               .order_by(desc(events.c.id)).limit(RECENT)).all()
     calls = []
@@ -48,7 +49,9 @@ def overview(console: Console) -> dict[str, Any]:
         raised_items.append({"call": ev.call_id, "kind": ev.kind, "at": ev.at,
                              "reason": detail.get("reason") if ev.kind == "escalated" else None,
                              "reply_due": detail.get("reply_due"), "step": ev.step})
-    return {"calls": calls, "due": [dict(r._mapping) for r in due], "raised": raised_items}
+    due_items = [{**r._mapping, "kind": i18n.pick(lang, i18n.FOLLOW_UP_KINDS.get(
+        r.kind, (r.kind, r.kind)))} for r in due]
+    return {"calls": calls, "due": due_items, "raised": raised_items}
 
 
 def routes(router: APIRouter, console: Console) -> None:
@@ -60,4 +63,4 @@ def routes(router: APIRouter, console: Console) -> None:
         if user.is_agent:
             return console.page(request, "message.html", 403, user=user,
                                 message=i18n.words(console.lang(request))["no_rights"])
-        return console.page(request, "supervisor.html", user=user, **overview(console))
+        return console.page(request, "supervisor.html", user=user, **overview(console, console.lang(request)))
