@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import threading
@@ -122,7 +123,12 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Screenshots of the screens, kept as test artefacts (pytest's temporary folder)."""
+    """Screenshots of the screens, kept as test artefacts: in CALLSCRIPT_SCREENSHOTS when set
+    (CI uploads it), else in pytest's temporary folder."""
+    chosen = os.environ.get("CALLSCRIPT_SCREENSHOTS")
+    if chosen:
+        Path(chosen).mkdir(parents=True, exist_ok=True)
+        return Path(chosen)
     return tmp_path_factory.mktemp("console-screenshots")
 
 

@@ -49,7 +49,7 @@ def test_a_first_visit_by_keyboard_alone_to_its_record(page: Any, console: Conso
     shoot(page, screenshots, "summary")
     assert find(page, "#disposition").text.startswith("另约时间回访")
     follow_ups = find(page, "#follow-ups").text
-    assert "回电" in follow_ups and when.strftime("%Y-%m-%dT19:00") in follow_ups
+    assert "回电" in follow_ups and when.strftime("%Y-%m-%d 19:00") in follow_ups
     with console.api() as api:
         items = api.get("/v1/calls").json()["items"]
         assert [c["disposition"] for c in items] == ["rescheduled"]

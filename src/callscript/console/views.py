@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from callscript.compile import Flow
@@ -16,6 +17,7 @@ from callscript.console import i18n
 from callscript.service.library import service_parts
 
 _CAPTURE_NAME = re.compile(r"^'([^']+)'")
+_ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}.*")
 # context field types as an <input>: type, inputmode
 _INPUTS = {"date": ("date", None), "phone": ("tel", "tel"), "integer": ("text", "numeric"),
            "month": ("text", "numeric"), "money": ("text", "decimal"),
@@ -180,7 +182,7 @@ def summary(flow: Flow, record: Mapping[str, Any], lang: str) -> dict[str, Any]:
         spec = flow.captures.get(name)
         captures.append({"label": spec.label if spec else name, "value": _shown(value, lang)})
     follow_ups = [{"kind": i18n.pick(lang, i18n.FOLLOW_UP_KINDS.get(f["kind"], (f["kind"],) * 2)),
-                   "due": f.get("due"), "note": f.get("note", "")}
+                   "due": when(f.get("due")), "note": f.get("note", "")}
                   for f in record.get("follow_ups", [])]
     return {"disposition": record.get("disposition"), "path": path, "captures": captures,
             "follow_ups": follow_ups, "complaints": record.get("complaints", []),
@@ -188,7 +190,20 @@ def summary(flow: Flow, record: Mapping[str, Any], lang: str) -> dict[str, Any]:
                             for e in record.get("escalations", [])]}
 
 
+def when(value: Any) -> str:
+    """An ISO date or time as the agent reads it: 2026-11-27 19:00 (the zone as recorded)."""
+    text = "" if value is None else str(value)
+    if "T" in text:
+        try:
+            return datetime.fromisoformat(text).strftime("%Y-%m-%d %H:%M")
+        except ValueError:
+            return text
+    return text
+
+
 def _shown(value: Any, lang: str) -> str:
+    if isinstance(value, str) and _ISO_TIME.fullmatch(value):
+        return when(value)
     if value is True:
         return i18n.pick(lang, ("是", "yes"))
     if value is False:
