@@ -271,3 +271,8 @@ def test_the_supervisor_sees_live_calls_holds_and_follow_ups_without_personal_da
     assert find(page, "tr.held").text.split()[-2].startswith("0:")
     assert "王" not in page.find_element(By.TAG_NAME, "main").text
     assert axe_violations(page) == []
+    page.find_element(By.CSS_SELECTOR, "tr.held a").click()  # the held call, read only
+    assert find(page, "#summary-title").text == "进行中：请客户稍等"
+    main = page.find_element(By.TAG_NAME, "main").text
+    assert "王" not in main and "准备回访" in main  # the steps, not the customer
+    assert page.find_elements(By.CSS_SELECTOR, "form[data-turn]") == []

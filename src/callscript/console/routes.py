@@ -113,12 +113,15 @@ class Console:
         flow = self.svc.library.flow(body["flow"])
         prompt = body["prompt"]
         lang = self.lang(request)
-        if body["status"] != "live" or prompt is None or flow is None:
+        if body["status"] != "live" or prompt is None or flow is None or not user.is_agent:
+            # the record; a supervisor or integrator reads a live call here too, without
+            # its lines (they say the customer's name) and without taking turns
             record = erasure.read_record(self.svc, user, call_id)
             step = flow.steps.get(prompt["step"]) if flow is not None and prompt else None
             return self.page(request, "summary.html", status, user=user, call=body,
-                             flow=flow, prompt=prompt, hang_up_first=bool(
-                                 step and step.customer_hangs_up_first),
+                             flow=flow, prompt=prompt if user.is_agent else None,
+                             step_title=step.title if step is not None else None,
+                             hang_up_first=bool(step and step.customer_hangs_up_first),
                              summary=views.summary(flow, record, lang) if flow else None)
         answers = extra.pop("answers", None) or views.answers(prompt)
         hold = prompt.get("hold")
