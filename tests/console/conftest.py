@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -55,6 +56,29 @@ class Console:
                 assert response.status_code == 200, response.text
                 call = response.json()
         return call
+
+
+class SignedIn:
+    """An HTTP client signed in to the console as the agent, and its CSRF token."""
+
+    def __init__(self, console: Console, user: str = "agent") -> None:
+        self.console, self.user = console, user
+        self.client = httpx.Client(base_url=console.base_url, timeout=10)
+
+    def __enter__(self) -> tuple[httpx.Client, str]:
+        form = self.client.get("/signin").text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form)
+        assert csrf is not None
+        response = self.client.post("/signin", data={"csrf": csrf.group(1),
+                                                      "token": self.console.tokens[self.user]})
+        assert response.status_code == 303
+        page = self.client.get("/calls").text
+        found = re.search(r'name="csrf" value="([^"]+)"', page)
+        assert found is not None
+        return self.client, found.group(1)
+
+    def __exit__(self, *_: object) -> None:
+        self.client.close()
 
 
 def _serve(app: Any) -> tuple[uvicorn.Server, threading.Thread, int]:

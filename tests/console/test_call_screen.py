@@ -3,13 +3,11 @@ another agent's call, CSRF, and axe-core on the sign-in, call and summary screen
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
@@ -25,7 +23,7 @@ from tests.console.browsing import (
     step_title,
     wait,
 )
-from tests.console.conftest import Console
+from tests.console.conftest import Console, SignedIn
 
 TO_INTRODUCE = ("answered", "confirmed")
 
@@ -147,29 +145,6 @@ def test_an_agent_cannot_open_another_agents_call(page: Any, console: Console) -
     assert "找不到这个通话" in find(page, "#message").text
     with SignedIn(console) as (client, _csrf):
         assert client.get(f"/calls/{theirs['id']}").status_code == 404
-
-
-class SignedIn:
-    """An HTTP client signed in to the console as the agent, and its CSRF token."""
-
-    def __init__(self, console: Console, user: str = "agent") -> None:
-        self.console, self.user = console, user
-        self.client = httpx.Client(base_url=console.base_url, timeout=10)
-
-    def __enter__(self) -> tuple[httpx.Client, str]:
-        form = self.client.get("/signin").text
-        csrf = re.search(r'name="csrf" value="([^"]+)"', form)
-        assert csrf is not None
-        response = self.client.post("/signin", data={"csrf": csrf.group(1),
-                                                      "token": self.console.tokens[self.user]})
-        assert response.status_code == 303
-        page = self.client.get("/calls").text
-        found = re.search(r'name="csrf" value="([^"]+)"', page)
-        assert found is not None
-        return self.client, found.group(1)
-
-    def __exit__(self, *_: object) -> None:
-        self.client.close()
 
 
 def test_a_post_without_the_csrf_token_is_refused(console: Console) -> None:

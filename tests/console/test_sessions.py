@@ -9,8 +9,7 @@ import time
 import httpx
 
 from callscript.console.sessions import COOKIE, Signer, new_session
-from tests.console.conftest import Console
-from tests.console.test_call_screen import SignedIn
+from tests.console.conftest import Console, SignedIn
 
 
 def csrf_of(html: str) -> str:
@@ -64,7 +63,7 @@ def test_an_old_session_is_expired_and_a_tampered_one_rejected() -> None:
 
 
 def test_the_start_form_shows_context_errors_in_chinese_beside_fields(console: Console) -> None:
-    with SignedIn(console) as (client, csrf):
+    with SignedIn(console) as (client, _csrf):
         form = client.get("/calls/new", params={"flow": "first_visit"}).text
         for label in ("客户姓名", "称谓", "手机号码", "客户编号"):
             assert label in form
