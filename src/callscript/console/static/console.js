@@ -112,8 +112,7 @@
         }
       });
     }).catch(function () {
-      setBusy(false);
-      setBusy(true);  // keep the buttons off while this very request is retried
+      // the buttons stay off: only this very request (same key) is sent again
       networkBanner(attempt, form, body);
     });
   }
