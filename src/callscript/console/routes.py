@@ -6,7 +6,7 @@ transaction, revision and idempotency rules as the API, never a second code path
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from callscript.store.tables import calls
 HERE = Path(__file__).parent
 LANG_COOKIE = "callscript_lang"
 TURN_TYPES = ("answer", "interrupt", "hold", "resume")
+FormHandler = Callable[[Request, Session | None, dict[str, str]], Response]
 
 
 class Console:
@@ -166,27 +167,35 @@ def mount(app: FastAPI, svc: Service, secret: bytes | None = None) -> None:
         return console.page(request, "signin.html", session=session,
                             lost=request.query_params.get("lost") == "1")
 
-    @router.post("/signin")
-    async def signin(request: Request) -> Response:
-        posted = await console.posted(request)
-        if posted is None:
-            return console.refused(request)
-        token = posted[1].get("token", "").strip()
+    def post_form(path: str) -> Callable[[FormHandler], FormHandler]:
+        """A POST route: its form read and its CSRF token checked (403 without it), then the
+        handler run in the thread pool, as FastAPI runs the API's (database) handlers."""
+        def register(handler: FormHandler) -> FormHandler:
+            async def endpoint(request: Request) -> Response:
+                posted = await console.posted(request)
+                if posted is None:
+                    return console.refused(request)
+                return await run_in_threadpool(handler, request, *posted)
+            router.add_api_route(path, endpoint, methods=["POST"])
+            return handler
+        return register
+
+    @post_form("/signin")
+    def signin(request: Request, _session: Session | None, form: dict[str, str]) -> Response:
+        token = form.get("token", "").strip()
         digest = hash_token(token) if token else ""
         row = None
         if token:
             with svc.engine.begin() as conn:
-                row = await run_in_threadpool(repo.user_by_token, conn, digest)
+                row = repo.user_by_token(conn, digest)
         if row is None:
             return console.page(request, "signin.html", 401, session=new_session(), bad=True)
         response = RedirectResponse("/", status_code=303)
         console.set_cookie(response, request, new_session(row.name, digest))
         return response
 
-    @router.post("/signout")
-    async def signout(request: Request) -> Response:
-        if await console.posted(request) is None:
-            return console.refused(request)
+    @post_form("/signout")
+    def signout(request: Request, _session: Session | None, _form: dict[str, str]) -> Response:
         response = RedirectResponse("/signin", status_code=303)
         response.delete_cookie(COOKIE, path="/")
         return response
@@ -217,12 +226,8 @@ def mount(app: FastAPI, svc: Service, secret: bytes | None = None) -> None:
         return console.page(request, "new_call.html", user=user, flow=found,
                             fields=views.context_fields(found))
 
-    @router.post("/calls/new")
-    async def new_call(request: Request) -> Response:
-        posted = await console.posted(request)
-        if posted is None:
-            return console.refused(request)
-        session, form = posted
+    @post_form("/calls/new")
+    def new_call(request: Request, session: Session | None, form: dict[str, str]) -> Response:
         user = console.user(session)
         if user is None:
             return console.to_signin(request, True)
@@ -234,8 +239,7 @@ def mount(app: FastAPI, svc: Service, secret: bytes | None = None) -> None:
         body = {"flow": flow.id, "context": given, "agent": None}
         digest = operations.digest("POST", "/v1/calls", body, None)
         try:
-            reply = await run_in_threadpool(operations.start_call, svc, user, flow.id, given,
-                                            None, key, digest)
+            reply = operations.start_call(svc, user, flow.id, given, None, key, digest)
         except ApiError as err:
             lang = console.lang(request)
             fields = views.context_fields(flow, form)
@@ -252,12 +256,9 @@ def mount(app: FastAPI, svc: Service, secret: bytes | None = None) -> None:
             return console.to_signin(request, COOKIE in request.cookies)
         return console.call_page(request, user, call_id)
 
-    @router.post("/calls/{call_id}/turn")
-    async def take_turn(request: Request, call_id: str) -> Response:
-        posted = await console.posted(request)
-        if posted is None:
-            return console.refused(request)
-        session, form = posted
+    @post_form("/calls/{call_id}/turn")
+    def take_turn(request: Request, session: Session | None, form: dict[str, str]) -> Response:
+        call_id = request.path_params["call_id"]
         user = console.user(session)
         if user is None:
             return console.to_signin(request, True)
@@ -275,8 +276,7 @@ def mount(app: FastAPI, svc: Service, secret: bytes | None = None) -> None:
                 "captures": turn.captures}  # as the API's digest sees a turn's body
         digest = operations.digest("POST", f"/v1/calls/{call_id}/turns", data, if_match)
         try:
-            await run_in_threadpool(operations.take_turn, svc, user, call_id, if_match, turn,
-                                    _key(form), digest)
+            operations.take_turn(svc, user, call_id, if_match, turn, _key(form), digest)
         except ApiError as err:
             return _turn_refused(console, request, user, call_id, err, form)
         return RedirectResponse(f"/calls/{call_id}", status_code=303)
