@@ -90,6 +90,7 @@ def test_a_hold_past_the_limit_becomes_a_callback(page: Any, console_factory: Ca
     assert find(page, "#resume").text == "1 等待超过3分钟"
     assert find(page, "#hold-timer").text >= "0:02"
     shoot(page, screenshots, "hold-over")
+    assert axe_violations(page) == []
     press(page, "1")
     step_title(page, "等待过久，约定回电")
     press(page, "1")  # 好的

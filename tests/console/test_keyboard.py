@@ -9,7 +9,17 @@ from typing import Any
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from tests.console.browsing import find, focused, press, shoot, sign_in, step_title, tab_to, wait
+from tests.console.browsing import (
+    axe_violations,
+    find,
+    focused,
+    press,
+    shoot,
+    sign_in,
+    step_title,
+    tab_to,
+    wait,
+)
 from tests.console.conftest import Console
 from tests.service.conftest import CUSTOMER
 
@@ -25,6 +35,7 @@ def test_a_first_visit_by_keyboard_alone_to_its_record(page: Any, console: Conso
     press(page, Keys.ENTER)
     find(page, "#f-customer-name")
     shoot(page, screenshots, "new-call")
+    assert axe_violations(page) == []
     tab_to(page, "#f-customer-name")
     press(page, CUSTOMER["name"], Keys.TAB, "1", Keys.TAB)  # 1 picks the first title, 先生
     assert focused(page).get_attribute("id") == "f-customer-phone"
