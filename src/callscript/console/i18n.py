@@ -85,6 +85,8 @@ _WORDS: dict[str, tuple[str, str]] = {
     "language": ("English", "中文"),
     "skip": ("跳到主要内容", "Skip to the main content"),
     "at": ("时间", "At"),
+    "phone_problem": ("请填写正确的电话号码（数字，可含 + - 或空格，6-20位）",
+                      "enter a phone number (digits, optionally + - or spaces, 6-20 characters)"),
     "datetime_format": ("格式：年-月-日 时:分，例如 2026-11-27 19:00",
                         "Format: year-month-day hour:minute, such as 2026-11-27 19:00"),
     "answer": ("回答", "Answer"),

@@ -117,11 +117,37 @@
     });
   }
 
+  // the service's rule for phone numbers (captures.py), checked before the round trip;
+  // the service checks again and its answer is the one that counts
+  var PHONE = /^\+?\d[\d\- ]{4,18}\d$/;
+
+  function phoneProblem(form) {
+    var wrong = null;
+    form.querySelectorAll('input[data-phone]').forEach(function (input) {
+      var old = document.getElementById(input.id + '-client-error');
+      if (old) { old.remove(); }
+      input.removeAttribute('aria-invalid');
+      if (input.value.trim() && !PHONE.test(input.value.trim())) {
+        var note = document.createElement('p');
+        note.className = 'error';
+        note.id = input.id + '-client-error';
+        note.textContent = input.dataset.phone;
+        input.setAttribute('aria-invalid', 'true');
+        input.setAttribute('aria-describedby', note.id);
+        input.insertAdjacentElement('afterend', note);
+        wrong = wrong || input;
+      }
+    });
+    return wrong;
+  }
+
   document.addEventListener('submit', function (event) {
     var form = event.target;
     if (!form.matches('form[data-turn]')) { return; }
     event.preventDefault();
     if (busy) { return; }
+    var wrong = phoneProblem(form);
+    if (wrong) { wrong.focus(); return; }
     // the body is fixed now: a retry sends exactly these values and this key
     send(form, new URLSearchParams(new FormData(form)), 0);
   });
