@@ -87,6 +87,8 @@ _WORDS: dict[str, tuple[str, str]] = {
     "at": ("时间", "At"),
     "phone_problem": ("请填写正确的电话号码（数字，可含 + - 或空格，6-20位）",
                       "enter a phone number (digits, optionally + - or spaces, 6-20 characters)"),
+    "updated": ("更新于", "Updated"),
+    "refresh": ("刷新", "Refresh"),
     "datetime_format": ("格式：年-月-日 时:分，例如 2026-11-27 19:00",
                         "Format: year-month-day hour:minute, such as 2026-11-27 19:00"),
     "answer": ("回答", "Answer"),

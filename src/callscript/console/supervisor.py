@@ -51,7 +51,7 @@ def overview(console: Console, lang: str) -> dict[str, Any]:
                              "reply_due": detail.get("reply_due"), "step": ev.step})
     due_items = [{**r._mapping, "kind": i18n.pick(lang, i18n.FOLLOW_UP_KINDS.get(
         r.kind, (r.kind, r.kind)))} for r in due]
-    return {"calls": calls, "due": due_items, "raised": raised_items}
+    return {"calls": calls, "due": due_items, "raised": raised_items, "now": now}
 
 
 def routes(router: APIRouter, console: Console) -> None:
