@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # Debian packages that printing and its tests need: Graphviz (diagrams), a CJK font and
-# Pango (WeasyPrint's PDF), Poppler (pdftotext, pdffonts, pdftoppm), Chromium (HTML),
+# Pango (WeasyPrint's PDF), Poppler (pdftotext, pdffonts, pdftoppm), Chromium (HTML; with
+# chromium-driver, the console's browser tests),
 # PostgreSQL (the service's tests start a throw-away server), curl and jq (its documented walk-through).
 # Says what it will install and roughly how big before it starts; installs what is missing
 # when run as root with apt-get, otherwise says what to install. The demo needs none of it.
 set -euo pipefail
-packages=(graphviz fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 poppler-utils chromium postgresql
-          curl jq)
+packages=(graphviz fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 poppler-utils chromium
+          chromium-driver postgresql curl jq)
 # rough installed sizes with their dependencies, for the notice below
 declare -A about=([graphviz]="~15 MB" [fonts-noto-cjk]="~90 MB" [libpango-1.0-0]="~2 MB"
-                  [libpangoft2-1.0-0]="~1 MB" [poppler-utils]="~6 MB" [chromium]="~300 MB"
+                  [libpangoft2-1.0-0]="~1 MB" [poppler-utils]="~6 MB" [chromium]="~300 MB" [chromium-driver]="~15 MB"
                   [postgresql]="~60 MB" [curl]="~1 MB" [jq]="~1 MB")
 declare -A why=([graphviz]="diagrams" [fonts-noto-cjk]="Chinese text in the PDF"
                 [libpango-1.0-0]="PDF (WeasyPrint)" [libpangoft2-1.0-0]="PDF (WeasyPrint)"
                 [poppler-utils]="tests read the PDF" [chromium]="tests render the HTML"
+                [chromium-driver]="the console's browser tests"
                 [postgresql]="the service's tests" [curl]="the service's walk-through test"
                 [jq]="the service's walk-through test")
 missing=()

@@ -14,7 +14,7 @@ from .conftest import FIXTURES
 
 def test_a_flow_pretty_prints_as_its_short_repr() -> None:
     flow = builtin_flows()["first_visit"]
-    assert pretty(flow) == repr(flow) == "<Flow first_visit v1: 39 steps>"
+    assert pretty(flow) == repr(flow) == "<Flow first_visit v2: 41 steps>"
 
 
 def test_compile_flow_keeps_the_schema_it_is_given_and_defaults_the_rest() -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from callscript import __version__
+from callscript.console import mount as mount_console
 from callscript.service import calls as runtime
 from callscript.service import erasure, operations
 from callscript.service.auth import User, hash_token
@@ -237,6 +238,7 @@ def create_app(svc: Service, sweep: bool = True) -> FastAPI:
     def erase(customer_ref: str, caller: Caller) -> dict[str, int]:
         return {"calls": erasure.erase_customer(svc, caller, customer_ref)}
 
+    mount_console(app, svc)  # the agent console's pages at /
     return app
 
 
