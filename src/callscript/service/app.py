@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from callscript import __version__
 from callscript.service import calls as runtime
-from callscript.service import erasure, operations
+from callscript.service import erasure, operations, webhooks
 from callscript.service.auth import User, hash_token
 from callscript.service.models import (
     CallOut,
@@ -110,9 +110,12 @@ def create_app(svc: Service, sweep: bool = True) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         task = asyncio.create_task(_sweeper(svc)) if sweep else None
+        sender = await run_in_threadpool(_start_webhooks, svc)
         yield
         if task is not None:
             task.cancel()
+        if sender is not None:
+            await run_in_threadpool(_stop_webhooks, sender)
 
     # /docs and /redoc from assets shipped in the package: call centres often have no internet
     app: FastAPI = FastAPIOffline(
@@ -238,6 +241,20 @@ def create_app(svc: Service, sweep: bool = True) -> FastAPI:
         return {"calls": erasure.erase_customer(svc, caller, customer_ref)}
 
     return app
+
+
+def _start_webhooks(svc: Service) -> webhooks.Sender | None:
+    if svc.webhook is None:
+        return None
+    webhooks.ensure_cursor(svc.engine, svc.webhook)
+    sender = webhooks.Sender(svc.engine, svc.library, svc.webhook)
+    sender.start()
+    return sender
+
+
+def _stop_webhooks(sender: webhooks.Sender) -> None:
+    sender.stop()
+    sender.release()
 
 
 def _int_cursor(cursor: str | None) -> int:
