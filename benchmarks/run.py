@@ -452,10 +452,12 @@ def write_report(rows: list[tuple[str, str, str, bool, str]]) -> None:
               "Validating the context from a dict on every request adds about 10 µs: a worker "
               "that keeps validated contexts per customer saves it."]
     page = ROOT / "docs" / "performance.md"
-    # keep the section benchmarks/planner.py writes (between its markers)
-    kept = re.search(r"<!-- planner benchmark: begin -->.*?<!-- planner benchmark: end -->\n?",
-                     page.read_text(encoding="utf-8"), re.S) if page.exists() else None
-    page.write_text("\n".join(lines) + "\n" + ("\n" + kept.group(0) if kept else ""), encoding="utf-8")
+    # keep the sections benchmarks/planner.py and benchmarks/service.py write (between markers)
+    old = page.read_text(encoding="utf-8") if page.exists() else ""
+    sections = [m.group(0) for m in re.finditer(
+        r"<!-- (\w+) benchmark: begin -->.*?<!-- \1 benchmark: end -->\n?", old, re.S)]
+    page.write_text("\n".join(lines) + "\n" + "".join("\n" + k for k in sections),
+                    encoding="utf-8")
     print("wrote docs/performance.md")
 
 

@@ -82,7 +82,7 @@ def current_user(request: Request, authorization: Annotated[str | None, Header(
                        [("Authorization", "is missing or not a bearer token")],
                        {"WWW-Authenticate": "Bearer"})
     svc: Service = request.app.state.service
-    with svc.engine.begin() as conn:
+    with svc.reads.begin() as conn:
         row = repo.user_by_token(conn, hash_token(token.strip()))
     if row is None:
         raise ApiError(401, "Not authenticated", "the token is unknown or revoked",
