@@ -7,7 +7,8 @@ Two set-ups, each a real `callscript serve` on a fresh database in a temporary f
 SQLite with one worker, and PostgreSQL (a throw-away server from Debian's package, as
 the tests start it) with two. Agents (benchmarks/agents.py, one thread and connection
 each) start first visits and answer them to the end for a fixed time, then stop. The
-in-process turn (benchmarks/run.py's) is measured in the same run, beside it.
+same turns taken in-process (restore, answer, snapshot: what a worker does besides HTTP
+and the database) are measured in the same run, beside them.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from tests.service import postgres
 from tests.service.servers import Served, serving
 
 from benchmarks import run as inprocess
-from benchmarks.agents import Agents, Tally
+from benchmarks.agents import ANSWERS, Agents, Tally
+from callscript import Call, builtin_flows
 from callscript.store.db import normalise_url
 from callscript.store.tables import calls
 
@@ -139,10 +141,28 @@ def measure(seconds: float, agents: int) -> dict[str, Any]:
                 figures["postgresql"] = load(served, agents, seconds, postmaster)
             figures["postgresql"]["stored_calls"] = stored_calls(url)
             print("postgresql, 2 workers:", _line(figures["postgresql"]), flush=True)
-    figures["inprocess"] = inprocess.best_of(3, lambda: inprocess.bench_turn(300))
+    figures["inprocess"] = inprocess.best_of(5, lambda: stateless_turns(400))
     print(f"in-process turn: {figures['inprocess']['callscript']:.1f} µs", flush=True)
     figures["load_average"] = os.getloadavg()[0]
     return figures
+
+
+def stateless_turns(repeat: int) -> dict[str, float]:
+    """The same turns in-process, as a worker takes them without HTTP or a database:
+    restore the snapshot, answer, write the new snapshot (median, µs)."""
+    flow = builtin_flows()["first_visit"]
+    samples: list[int] = []
+    for _ in range(repeat):
+        call = Call.start(flow, inprocess.CONTEXT, clock=inprocess.clock())
+        saved = call.snapshot_json()
+        for answer in ANSWERS:
+            began = time.perf_counter_ns()
+            moved = Call.restore(flow, saved, inprocess.CONTEXT)
+            moved.answer(answer, revision=moved.revision)
+            moved.prompt  # noqa: B018 - the next prompt is part of a turn
+            saved = moved.snapshot_json()
+            samples.append(time.perf_counter_ns() - began)
+    return {"callscript": inprocess.median_us(samples)}
 
 
 def _line(f: dict[str, Any]) -> str:
@@ -183,7 +203,8 @@ def section(figures: dict[str, Any], seconds: float, agents: int) -> str:
         "| CPU: workers | CPU: PostgreSQL | calls stored |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         *rows,
-        "| in-process turn: answer + next prompt, median (benchmarks/run.py's, same run) | "
+        "| in-process stateless turn, same answers: restore + answer + prompt + snapshot, "
+        "median, same run | "
         f"{1e6 / inproc['callscript']:,.0f} per core | {inproc['callscript']:.1f} µs | - | - "
         "| - | - | - | - |",
         "",
@@ -202,7 +223,7 @@ PROFILE = [
     "",
     "- A turn costs a worker about 3.5 ms of CPU in the service's own transaction (SQLAlchemy "
     "Core building and running ~10 statements, three Fernet encryptions, the runtime's restore, "
-    "turn and snapshot, which alone are about 0.06 ms) and as much again in HTTP, FastAPI and "
+    "turn and snapshot, about 0.1 ms of it) and as much again in HTTP, FastAPI and "
     "its thread pool: some 7 ms per request, so two workers on two cores top out near 300 "
     "requests/s with the cores to themselves, well under the goal. Python per request, not the "
     "database, is the ceiling: PostgreSQL used a few percent of the machine.",
@@ -218,6 +239,12 @@ PROFILE = [
     "(WAL), and on PostgreSQL in autocommit (no BEGIN and COMMIT round trips).",
     "- The pool's pre-ping (a round trip on every checkout, two per turn) is off; a "
     "restarted database costs a 503 per worker instead (docs/service.md).",
+    "- One sequential client (`--agents 1`): SQLite with one worker about 70 turns/s at p50 "
+    "10 ms, PostgreSQL with one worker the same (p50 10.7 ms); with `--workers 2` p50 was 52 "
+    "ms while both workers and PostgreSQL sat nearly idle: a fixed wait of some 40 ms per "
+    "request that this work did not explain (uvicorn's multi-process mode, or delayed "
+    "acknowledgements on loopback TCP, are the suspects). Under load the workers' CPU is the "
+    "limit either way: 16 agents gave PostgreSQL with one worker 112 turns/s, with two 91.",
     "- Not done: caching token lookups would save a round trip more, but `users remove` "
     "promises revocation at once; fewer statements per turn (one upsert for the key, the "
     "outbox insert in the update's round trip) and a leaner HTTP layer are the next steps.",
