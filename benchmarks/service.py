@@ -242,8 +242,11 @@ PROFILE = [
     "- One sequential client (`--agents 1`): SQLite with one worker about 70 turns/s at p50 "
     "10 ms, PostgreSQL with one worker the same (p50 10.7 ms); with `--workers 2` p50 was 52 "
     "ms while both workers and PostgreSQL sat nearly idle: a fixed wait of some 40 ms per "
-    "request that this work did not explain (uvicorn's multi-process mode, or delayed "
-    "acknowledgements on loopback TCP, are the suspects). Under load the workers' CPU is the "
+    "request that this work did not explain: py-spy showed the worker holding the connection "
+    "idle for most of each request (its event loop in epoll, its request thread waiting), so "
+    "the wait lies between the processes (uvicorn's multi-process mode and loopback TCP are "
+    "the suspects; TCP_NODELAY on the client changed nothing). Under load the workers' CPU is "
+    "the "
     "limit either way: 16 agents gave PostgreSQL with one worker 112 turns/s, with two 91.",
     "- Not done: caching token lookups would save a round trip more, but `users remove` "
     "promises revocation at once; fewer statements per turn (one upsert for the key, the "
