@@ -38,6 +38,8 @@ CONTEXT = builtin_library().schema.model.model_validate({
     "billing": {"last_month": "100", "this_month": "40", "idle_since_month": 5},
     "agent": {"id": "A1", "name": "李娜", "phone": "0571-86001234"},
     "deployment": {"hotline": "10010", "service_centre": "文三路营业厅"},
+    "network": {"reported_place": "文三路地下车库", "reported_on": "2026-11-18",
+                "test_result": "已解决"},
 })
 
 
@@ -177,7 +179,7 @@ def bench_stateless(repeat: int) -> dict[str, float]:
     """
     call = mid_call()
     flow, saved = call.flow, call.snapshot_json()
-    assert call.prompt.step == "in_call.work"
+    assert call.prompt.step == "in_call.birthday", call.prompt.step
     raw_context = CONTEXT.model_dump(mode="json")
     stateless, with_dict, memory, floor = [], [], [], []
     variables = {"customer": CONTEXT.customer}
@@ -223,8 +225,8 @@ def bench_record(repeat: int) -> dict[str, float]:
             "steps": len(call.record().path)}
 
 
-FIRST_VISIT = [  # the 11 answers of a complete first visit that gives every detail
-    ("answered", {}), ("name_mismatch", {}), ("confirmed", {}), ("agrees", {}),
+FIRST_VISIT = [  # the 10 answers of a complete first visit that gives every detail
+    ("answered", {}), ("confirmed", {}), ("agrees", {}),
     ("feedback", {"feedback": "地下室没信号"}), ("no_questions", {}),
     ("gives", {"address": "杭州市西湖区文三路100号", "home_phone": "0571-87650000"}),
     ("declines", {}), ("gives", {"birthday": "--06-01"}), ("next", {}),
@@ -277,6 +279,7 @@ def bench_memory(count: int) -> dict[str, float]:
         ("answered", {}), ("confirmed", {}), ("agrees", {}),
         ("feedback", {"feedback": "网速慢"}), ("answered", {"questions_asked": "套餐"}),
         ("gives", {"address": "杭州市西湖区文三路100号"}), ("declines", {}), ("declines", {})]]
+    moves.append(Move("interrupt", "wary"))  # the tenth step: a sub-dialogue pending a return
     shared_clock = clock()
 
     def make_call() -> Call:
@@ -381,7 +384,7 @@ def main() -> int:
          f"({memory['add_model'] / memory['callscript']:.1f}× callscript)"),
         ("complete first visits per second, one core, a context per call",
          f"{visits['callscript']:,.0f}", "≤ 2.5× the floor's cost", visit_ratio <= 2.5,
-         f"the same 11 answers every call, context validated per call; floor: 11 floor turns "
+         f"the same 10 answers every call, context validated per call; floor: 10 floor turns "
          f"{visits['floor']:,.0f}/s ({visit_ratio:.1f}× callscript's cost)"),
         ("import callscript + load all built-in flows (median)", f"{imp['callscript']:.0f} ms",
          "≤ 300 ms", imp["callscript"] <= 300,
@@ -437,7 +440,7 @@ def write_report(rows: list[tuple[str, str, str, bool, str]]) -> None:
               "- *memory*: tracemalloc over 2,000 live first-visit calls with 10 path entries each, "
               "personal data and rendered lines included; compiled flows are shared and not "
               "counted.",
-              "- *complete first visits*: the same 11 answers (every detail given) from start to "
+              "- *complete first visits*: the same 10 answers (every detail given) from start to "
               "the end, each call started with its own context dict, validated.",
               "- *import*: a fresh interpreter running `import callscript; "
               "callscript.builtin_flows()` (the YAML files parsed, validated and compiled).",
@@ -452,10 +455,12 @@ def write_report(rows: list[tuple[str, str, str, bool, str]]) -> None:
               "Validating the context from a dict on every request adds about 10 µs: a worker "
               "that keeps validated contexts per customer saves it."]
     page = ROOT / "docs" / "performance.md"
-    # keep the section benchmarks/planner.py writes (between its markers)
-    kept = re.search(r"<!-- planner benchmark: begin -->.*?<!-- planner benchmark: end -->\n?",
-                     page.read_text(encoding="utf-8"), re.S) if page.exists() else None
-    page.write_text("\n".join(lines) + "\n" + ("\n" + kept.group(0) if kept else ""), encoding="utf-8")
+    # keep the sections benchmarks/planner.py and benchmarks/service.py write (between markers)
+    old = page.read_text(encoding="utf-8") if page.exists() else ""
+    sections = [m.group(0) for m in re.finditer(
+        r"<!-- (\w+) benchmark: begin -->.*?<!-- \1 benchmark: end -->\n?", old, re.S)]
+    page.write_text("\n".join(lines) + "\n" + "".join("\n" + k for k in sections),
+                    encoding="utf-8")
     print("wrote docs/performance.md")
 
 

@@ -28,28 +28,54 @@ def _as_server_user(args: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
 
 
+class Server:
+    """A running throw-away server that a fault test may stop and start again."""
+
+    def __init__(self, root: Path) -> None:
+        bin_dir = binaries()
+        assert bin_dir is not None
+        self.root, self.bin_dir = root, bin_dir
+        self.data, self.sockets = root / "data", root / "sockets"
+        self.url = f"postgresql://postgres@/postgres?host={self.sockets}&port={PORT}"
+
+    def _pg_ctl(self, *args: str, check: bool = True) -> None:
+        subprocess.run(_as_server_user([str(self.bin_dir / "pg_ctl"), "-D", str(self.data),
+                                        "-w", *args]),
+                       check=check, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def start(self) -> None:
+        options = (f"-k {self.sockets} -p {PORT} -c listen_addresses='' -c fsync=off "
+                   "-c max_connections=200 -c synchronous_commit=off")
+        self._pg_ctl("-l", str(self.root / "server.log"), "-o", options, "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        """`fast` rolls back open transactions and closes every connection, as a restart does."""
+        self._pg_ctl("-m", mode, "stop", check=mode != "immediate")
+
+
+@contextmanager
+def running_server() -> Iterator[Server]:
+    """Start a server; yield it; stop and delete it after."""
+    root = Path(tempfile.mkdtemp(prefix="callscript-pg-"))
+    server = Server(root)
+    server.sockets.mkdir()
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres")
+        shutil.chown(server.sockets, "postgres")
+    try:
+        subprocess.run(_as_server_user([str(server.bin_dir / "initdb"), "-D", str(server.data),
+                                        "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                                        "--no-sync"]),
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        server.start()
+        yield server
+    finally:
+        server.stop("immediate")
+        shutil.rmtree(root, ignore_errors=True)
+
+
 @contextmanager
 def temporary_server() -> Iterator[str]:
     """Start a server; yield the admin URL (database `postgres`); stop and delete it after."""
-    bin_dir = binaries()
-    assert bin_dir is not None
-    root = Path(tempfile.mkdtemp(prefix="callscript-pg-"))
-    data, sockets = root / "data", root / "sockets"
-    sockets.mkdir()
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres")
-        shutil.chown(sockets, "postgres")
-    run = {"check": True, "stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE}
-    try:
-        subprocess.run(_as_server_user([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres",
-                                        "--auth=trust", "-E", "UTF8", "--no-sync"]), **run)
-        options = (f"-k {sockets} -p {PORT} -c listen_addresses='' -c fsync=off "
-                   "-c max_connections=200 -c synchronous_commit=off")
-        subprocess.run(_as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-l",
-                                        str(root / "server.log"), "-o", options, "start"]), **run)
-        yield f"postgresql://postgres@/postgres?host={sockets}&port={PORT}"
-    finally:
-        subprocess.run(_as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-m",
-                                        "immediate", "stop"]),
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-        shutil.rmtree(root, ignore_errors=True)
+    with running_server() as server:
+        yield server.url

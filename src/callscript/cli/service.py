@@ -69,6 +69,10 @@ def serve_command(
     workers: Annotated[int, typer.Option(min=1, help="worker processes (PostgreSQL only)")] = 1,
     expire_minutes: Annotated[int, typer.Option(
         min=1, help="live calls idle this long expire")] = 240,
+    webhook: Annotated[str | None, typer.Option(
+        "--webhook", metavar="URL",
+        help="deliver every call event to this URL (Standard Webhooks, signed with "
+             "CALLSCRIPT_WEBHOOK_SECRET)")] = None,
     dev: Dev = False,
 ) -> None:
     """Run the HTTP API (OpenAPI at /docs) on SQLite or PostgreSQL."""
@@ -83,7 +87,7 @@ def serve_command(
             raise fail("--workers above 1 needs PostgreSQL (--db postgresql://…): SQLite has "
                        "one writer")
         settings = Settings(db=url, library=list(library or []), deployment=deployment, dev=dev,
-                            expire_minutes=expire_minutes)
+                            expire_minutes=expire_minutes, webhook=webhook)
         build_service(settings)  # every setting checked here, once, before workers start
         _engine(url).dispose()
         os.environ.update(settings.to_env())

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from callscript import __version__
 from callscript.console import mount as mount_console
 from callscript.service import calls as runtime
-from callscript.service import erasure, operations
+from callscript.service import erasure, operations, webhooks
 from callscript.service.auth import User, hash_token
 from callscript.service.models import (
     CallOut,
@@ -83,7 +83,7 @@ def current_user(request: Request, authorization: Annotated[str | None, Header(
                        [("Authorization", "is missing or not a bearer token")],
                        {"WWW-Authenticate": "Bearer"})
     svc: Service = request.app.state.service
-    with svc.engine.begin() as conn:
+    with svc.reads.begin() as conn:
         row = repo.user_by_token(conn, hash_token(token.strip()))
     if row is None:
         raise ApiError(401, "Not authenticated", "the token is unknown or revoked",
@@ -111,9 +111,12 @@ def create_app(svc: Service, sweep: bool = True) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         task = asyncio.create_task(_sweeper(svc)) if sweep else None
+        sender = await run_in_threadpool(_start_webhooks, svc)
         yield
         if task is not None:
             task.cancel()
+        if sender is not None:
+            await run_in_threadpool(_stop_webhooks, sender)
 
     # /docs and /redoc from assets shipped in the package: call centres often have no internet
     app: FastAPI = FastAPIOffline(
@@ -240,6 +243,20 @@ def create_app(svc: Service, sweep: bool = True) -> FastAPI:
 
     mount_console(app, svc)  # the agent console's pages at /
     return app
+
+
+def _start_webhooks(svc: Service) -> webhooks.Sender | None:
+    if svc.webhook is None:
+        return None
+    webhooks.ensure_cursor(svc.engine, svc.webhook)
+    sender = webhooks.Sender(svc.engine, svc.library, svc.webhook)
+    sender.start()
+    return sender
+
+
+def _stop_webhooks(sender: webhooks.Sender) -> None:
+    sender.stop()
+    sender.release()
 
 
 def _int_cursor(cursor: str | None) -> int:

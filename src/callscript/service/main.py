@@ -14,10 +14,12 @@ from callscript.errors import FlowError
 from callscript.loader import parse_yaml
 from callscript.service.library import Library
 from callscript.service.state import Service
+from callscript.service.webhooks import WebhookConfig, WebhookSecretError, secret_from_env
 from callscript.store.crypto import KEY_VARIABLE, Cipher
 from callscript.store.db import make_engine
 
 _PREFIX = "CALLSCRIPT_SERVE_"
+BACKOFF_VARIABLE = "CALLSCRIPT_WEBHOOK_MAX_BACKOFF"  # the longest wait between two attempts
 
 
 class SettingsError(Exception):
@@ -31,13 +33,15 @@ class Settings:
     deployment: Path | None = None
     dev: bool = False
     expire_minutes: int = 240
+    webhook: str | None = None  # the receiver's URL; its secret is in the environment
 
     def to_env(self) -> dict[str, str]:
         return {_PREFIX + "DB": self.db,
                 _PREFIX + "LIBRARY": os.pathsep.join(str(p) for p in self.library),
                 _PREFIX + "DEPLOYMENT": str(self.deployment or ""),
                 _PREFIX + "DEV": "1" if self.dev else "",
-                _PREFIX + "EXPIRE_MINUTES": str(self.expire_minutes)}
+                _PREFIX + "EXPIRE_MINUTES": str(self.expire_minutes),
+                _PREFIX + "WEBHOOK": self.webhook or ""}
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -47,7 +51,8 @@ class Settings:
         return cls(db=env[_PREFIX + "DB"], library=library,
                    deployment=Path(deployment) if deployment else None,
                    dev=bool(env.get(_PREFIX + "DEV")),
-                   expire_minutes=int(env.get(_PREFIX + "EXPIRE_MINUTES") or 240))
+                   expire_minutes=int(env.get(_PREFIX + "EXPIRE_MINUTES") or 240),
+                   webhook=env.get(_PREFIX + "WEBHOOK") or None)
 
 
 def cipher_for(dev: bool) -> Cipher:
@@ -90,11 +95,30 @@ def load_library(folders: list[str]) -> Library:
         raise SettingsError(str(err.args[0])) from None
 
 
+def webhook_for(url: str | None) -> WebhookConfig | None:
+    if url is None:
+        return None
+    if not url.startswith(("http://", "https://")) or len(url) > 2000:
+        raise SettingsError("--webhook must be an http:// or https:// URL")
+    cap = os.environ.get(BACKOFF_VARIABLE, "60")
+    try:
+        backoff_max = float(cap)
+    except ValueError:
+        backoff_max = -1
+    if not 0.1 <= backoff_max <= 3600:
+        raise SettingsError(f"{BACKOFF_VARIABLE} is seconds between 0.1 and 3600")
+    try:
+        return WebhookConfig(url, secret_from_env(), backoff_max=backoff_max)
+    except WebhookSecretError as err:
+        raise SettingsError(str(err)) from None
+
+
 def build_service(settings: Settings) -> Service:
     library = load_library(settings.library)
     return Service(engine=make_engine(settings.db), cipher=cipher_for(settings.dev),
                    library=library, deployment=read_deployment(settings.deployment, library),
-                   expire_after=timedelta(minutes=settings.expire_minutes))
+                   expire_after=timedelta(minutes=settings.expire_minutes),
+                   webhook=webhook_for(settings.webhook))
 
 
 def app_from_env() -> FastAPI:

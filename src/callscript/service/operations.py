@@ -170,11 +170,12 @@ def start_call(svc: Service, user: User, flow_id: str, given: dict[str, Any], ag
                    "snapshot": svc.cipher.encrypt(runtime.snapshot_text(call)),
                    "erased_record": None, "created_at": now, "updated_at": now}
             repo.insert_call(conn, **row)
-            repo.append_events(conn, call.call_id, _events(svc, events), now)
             _follow_ups(conn, call.call_id, profile.name, events, now)
             reply = Reply(201, call_body(row, runtime.prompt(call)),
                           {"ETag": etag(call.revision), "Location": f"/v1/calls/{call.call_id}"})
             _keep(svc, conn, scope, key, request_digest, reply)
+            # last: the outbox's lock (PostgreSQL) is held from here to the commit only
+            repo.append_events(conn, call.call_id, _events(svc, events), now)
             return reply
     except IntegrityError:  # the same key, committed first by a concurrent retry
         if key is None:
@@ -222,7 +223,7 @@ def record_of(svc: Service, row: Row[Any], call: runtime.Call, redacted: bool) -
 
 
 def read_call(svc: Service, user: User, call_id: str) -> Reply:
-    with svc.engine.begin() as conn:
+    with svc.reads.begin() as conn:
         row = visible_call(conn, user, call_id)
         prompt = None
         if row.snapshot is not None and row.status in ("live", "ended"):  # nothing to say else
@@ -264,8 +265,11 @@ def take_turn(svc: Service, user: User, call_id: str, if_match: str | None,
                 raise ApiError(422, "Idempotency-Key reused", "this key was used for another "
                                "turn of this call", [("Idempotency-Key", "was sent before with "
                                                       "another request")])
-            reply = _write_turn(svc, conn, row, call, events)
+            now = svc.clock()
+            reply = _write_turn(svc, conn, row, call, events, now)
             _keep(svc, conn, call_id, key, request_digest, reply)
+            # last: the outbox's lock (PostgreSQL) is held from here to the commit only
+            repo.append_events(conn, call_id, _events(svc, events), now)
             return reply
     except (_Stale, IntegrityError):
         if key is not None:  # a concurrent retry of this very request may have won
@@ -277,15 +281,13 @@ def take_turn(svc: Service, user: User, call_id: str, if_match: str | None,
 
 
 def _write_turn(svc: Service, conn: Connection, row: Row[Any], call: runtime.Call,
-                events: list[runtime.Event]) -> Reply:
-    now = svc.clock()
+                events: list[runtime.Event], now: datetime) -> Reply:
     status = "ended" if call.ended else "live"
     values = {"status": status, "step": call.state, "outcome": runtime.disposition(call),
               "event_seq": events[-1].seq if events else row.event_seq,
               "snapshot": svc.cipher.encrypt(runtime.snapshot_text(call)), "updated_at": now}
     if not repo.update_call(conn, row.id, row.revision, **values):  # the store decides
         raise _Stale
-    repo.append_events(conn, row.id, _events(svc, events), now)
     _follow_ups(conn, row.id, row.agent, events, now)
     new = {**row._mapping, **values, "revision": row.revision + 1}
     return Reply(200, call_body(new, runtime.prompt(call)), {"ETag": etag(row.revision + 1)})

@@ -5,12 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
 from callscript.service.library import Library
 from callscript.store.crypto import Cipher
+from callscript.store.db import reader
+
+if TYPE_CHECKING:
+    from callscript.service.webhooks import WebhookConfig
 
 
 def utc_now() -> datetime:
@@ -26,3 +31,9 @@ class Service:
     clock: Callable[[], datetime] = utc_now
     expire_after: timedelta = timedelta(hours=4)  # a live call idle this long expires
     key_ttl: timedelta = timedelta(hours=24)  # idempotency keys are kept this long
+    webhook: WebhookConfig | None = None  # where the outbox is delivered, if anywhere
+
+    @cached_property
+    def reads(self) -> Engine:
+        """The engine for read-only transactions (see store.db.reader)."""
+        return reader(self.engine)

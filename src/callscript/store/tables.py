@@ -118,3 +118,14 @@ idempotency = Table(
     Column("response", Text, nullable=False),  # encrypted: status, headers, body
     Column("created_at", UTCDateTime, nullable=False, index=True),
 )
+
+webhook_cursors = Table(
+    "webhook_cursors", metadata,
+    # sha256 of the receiver's URL (the URL itself may hold a credential: not stored)
+    Column("endpoint", String(64), primary_key=True),
+    Column("last_event_id", BigInteger, nullable=False),  # delivered up to here, in id order
+    Column("lease_owner", String(64)),  # the worker delivering now: one at a time
+    Column("lease_until", UTCDateTime),
+    Column("failures", Integer, nullable=False),  # failed attempts at the next event
+    Column("updated_at", UTCDateTime, nullable=False),
+)

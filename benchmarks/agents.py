@@ -1,0 +1,144 @@
+"""Simulated agents driving complete calls over HTTP, as a call centre's software would.
+
+Each agent is a thread with its own connection: it starts a first visit, answers
+`ANSWERS` turn by turn with `If-Match` and an `Idempotency-Key` (the call and the
+revision, as docs/service.md advises) and starts the next call. A request that
+fails in transport (a worker killed under it) or gets 503 (the database away) is
+retried with the same key, so every turn is acknowledged exactly once; `Tally`
+keeps what the service acknowledged, for a test to compare with the store.
+
+Used by benchmarks/service.py (the load figures) and by tests/service/test_faults.py.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+ANSWERS = ("answered", "confirmed", "no_time", "refuses")  # first_visit, 4 turns to its end
+CUSTOMER = {"name": "王", "title": "先生", "phone": "13812345678", "reference": "C-LOAD"}
+
+
+class GaveUp(Exception):
+    """A request kept failing past the agent's patience."""
+
+
+@dataclass
+class Tally:
+    """What the service acknowledged (2xx received), and how it went."""
+
+    acked: dict[str, int] = field(default_factory=dict)  # call id -> last acknowledged revision
+    turn_seconds: list[float] = field(default_factory=list)  # per acknowledged turn
+    start_seconds: list[float] = field(default_factory=list)  # per acknowledged start
+    calls_ended: int = 0
+    retried: int = 0  # transport failures and 503s retried with the same key
+    unavailable: int = 0  # 503s received
+    retry_after: set[str] = field(default_factory=set)  # the Retry-After values of those 503s
+    failures: list[str] = field(default_factory=list)  # unexpected statuses, for the report
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def turns(self) -> int:
+        return len(self.turn_seconds)
+
+
+@dataclass
+class Agents:
+    base_urls: Sequence[str]  # agents are spread over these (several serve processes)
+    tokens: Sequence[str]  # one agent user each; agent i uses tokens[i % len]
+    count: int
+    patience: float = 30.0  # seconds a request may keep failing before the agent gives up
+    pause_on_failure: float = 0.1  # instead of the whole Retry-After: tests stay short
+    tally: Tally = field(default_factory=Tally)
+    stop: threading.Event = field(default_factory=threading.Event)
+    errors: list[BaseException] = field(default_factory=list)
+
+    def _send(self, client: httpx.Client, method: str, path: str, **kw: Any) -> httpx.Response:
+        """One request, retried with the same headers and body until it is answered."""
+        give_up = time.monotonic() + self.patience
+        while True:
+            try:
+                response = client.request(method, path, **kw)
+            except httpx.TransportError:
+                response = None
+            if response is not None and response.status_code != 503:
+                return response
+            with self.tally.lock:
+                self.tally.retried += 1
+                if response is not None:
+                    self.tally.unavailable += 1
+                    self.tally.retry_after.add(response.headers.get("Retry-After", ""))
+            if time.monotonic() > give_up:
+                raise GaveUp(f"{method} {path}: no answer for {self.patience} s")
+            time.sleep(self.pause_on_failure)
+
+    def _agent(self, i: int) -> None:
+        base = self.base_urls[i % len(self.base_urls)]
+        auth = {"Authorization": f"Bearer {self.tokens[i % len(self.tokens)]}"}
+        n = 0
+        with httpx.Client(base_url=base, timeout=30, headers=auth) as client:
+            while not self.stop.is_set():
+                n += 1
+                began = time.perf_counter()
+                response = self._send(client, "POST", "/v1/calls", json={
+                    "flow": "first_visit", "context": {"customer": CUSTOMER}},
+                    headers={"Idempotency-Key": f"agent-{i}-call-{n}"})
+                if response.status_code != 201:
+                    self._failed(response)
+                    return
+                call = response.json()
+                with self.tally.lock:
+                    self.tally.start_seconds.append(time.perf_counter() - began)
+                    self.tally.acked[call["id"]] = call["revision"]
+                for answer in ANSWERS:
+                    if self.stop.is_set():
+                        return
+                    revision = call["revision"]
+                    began = time.perf_counter()
+                    response = self._send(
+                        client, "POST", f"/v1/calls/{call['id']}/turns",
+                        json={"type": "answer", "answer": answer},
+                        headers={"If-Match": f'"{revision}"',
+                                 "Idempotency-Key": f"{call['id']}-{revision}"})
+                    if response.status_code != 200:
+                        self._failed(response)
+                        return
+                    call = response.json()
+                    with self.tally.lock:
+                        self.tally.turn_seconds.append(time.perf_counter() - began)
+                        self.tally.acked[call["id"]] = call["revision"]
+                with self.tally.lock:
+                    self.tally.calls_ended += call["status"] == "ended"
+
+    def _failed(self, response: httpx.Response) -> None:
+        with self.tally.lock:
+            self.tally.failures.append(f"{response.status_code} {response.text[:200]}")
+
+    def _run(self, i: int) -> None:
+        try:
+            self._agent(i)
+        except BaseException as err:  # reported by join(); the other agents go on
+            self.errors.append(err)
+
+    def start(self) -> list[threading.Thread]:
+        threads = [threading.Thread(target=self._run, args=(i,), daemon=True)
+                   for i in range(self.count)]
+        for thread in threads:
+            thread.start()
+        return threads
+
+    def join(self, threads: list[threading.Thread], timeout: float = 60) -> Tally:
+        self.stop.set()
+        deadline = time.monotonic() + timeout
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        if any(thread.is_alive() for thread in threads):
+            raise GaveUp("agents did not stop in time")
+        if self.errors:
+            raise self.errors[0]
+        return self.tally

@@ -1,0 +1,283 @@
+"""The service under load: simulated agents driving complete calls over HTTP on loopback.
+
+    .venv/bin/python -m benchmarks.service              # writes its section of docs/performance.md
+    .venv/bin/python -m benchmarks.service --seconds 5 --no-write
+
+Two set-ups, each a real `callscript serve` on a fresh database in a temporary folder:
+SQLite with one worker, and PostgreSQL (a throw-away server from Debian's package, as
+the tests start it) with two. Agents (benchmarks/agents.py, one thread and connection
+each) start first visits and answer them to the end for a fixed time, then stop. The
+same turns taken in-process (restore, answer, snapshot: what a worker does besides HTTP
+and the database) are measured in the same run, beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, func, select, text
+from tests.service import postgres
+from tests.service.servers import Served, serving
+
+from benchmarks import run as inprocess
+from benchmarks.agents import ANSWERS, Agents, Tally
+from callscript import Call, builtin_flows
+from callscript.store.db import normalise_url
+from callscript.store.tables import calls
+
+ROOT = Path(__file__).parents[1]
+BEGIN, END = "<!-- service benchmark: begin -->", "<!-- service benchmark: end -->"
+TICK = os.sysconf("SC_CLK_TCK")
+CORES = os.cpu_count() or 1
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICK
+
+
+def children_of(parent: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
+                found.append(int(entry.name))
+    return found
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def load(served: Served, agents: int, seconds: float, postmaster: int | None
+         ) -> dict[str, Any]:
+    warm = Agents([served.base_url], [served.token], agents)
+    threads = warm.start()
+    time.sleep(min(2.0, seconds / 4))  # warm-up: connections, pools, caches
+    warm.join(threads)
+    assert served.proc is not None
+    workers = served.worker_pids() or [served.proc.pid]  # one worker: uvicorn runs in-process
+    db_pids = children_of(postmaster) if postmaster else []
+    mine0, workers0, db0 = _self_cpu(), cpu_seconds(workers), cpu_seconds(db_pids)
+    measured = Agents([served.base_url], [served.token], agents)
+    began = time.perf_counter()
+    threads = measured.start()
+    time.sleep(seconds)
+    tally: Tally = measured.join(threads)
+    wall = time.perf_counter() - began
+    mine = _self_cpu() - mine0
+    used_workers = cpu_seconds(workers) - workers0
+    used_db = cpu_seconds(children_of(postmaster)) - db0 if postmaster else 0.0
+    assert not tally.failures, tally.failures[:3]
+    turns = tally.turn_seconds
+    return {"turns_per_s": len(turns) / wall, "starts_per_s": len(tally.start_seconds) / wall,
+            "p50_ms": statistics.median(turns) * 1000, "p99_ms": percentile(turns, 0.99) * 1000,
+            "start_p50_ms": statistics.median(tally.start_seconds) * 1000,
+            "generator_cpu": mine / (wall * CORES), "workers_cpu": used_workers / (wall * CORES),
+            "db_cpu": used_db / (wall * CORES), "turns": len(turns), "wall": wall,
+            "agents": agents, "calls_ended": tally.calls_ended}
+
+
+def _self_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+@contextmanager
+def postgres_database() -> Iterator[tuple[str, int]]:
+    with postgres.running_server() as server:
+        admin = create_engine(normalise_url(server.url), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("CREATE DATABASE bench"))
+        admin.dispose()
+        postmaster = int((server.data / "postmaster.pid").read_text().split()[0])
+        yield server.url.replace("/postgres?", "/bench?"), postmaster
+
+
+def stored_calls(url: str) -> int:
+    engine = create_engine(normalise_url(url))
+    with engine.connect() as conn:
+        count = int(conn.execute(select(func.count()).select_from(calls)).scalar_one())
+    engine.dispose()
+    return count
+
+
+def measure(seconds: float, agents: int) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        sqlite = f"sqlite:///{Path(folder) / 'callscript.db'}"
+        with serving(sqlite, Path(folder), workers=1) as served:
+            figures["sqlite"] = load(served, agents, seconds, None)
+        figures["sqlite"]["stored_calls"] = stored_calls(sqlite)
+        print("sqlite, 1 worker:", _line(figures["sqlite"]), flush=True)
+    if postgres.binaries() is None:
+        print("PostgreSQL is not installed: its rows are skipped", file=sys.stderr)
+    else:
+        with tempfile.TemporaryDirectory() as folder, postgres_database() as (url, postmaster):
+            with serving(url, Path(folder), workers=2) as served:
+                figures["postgresql"] = load(served, agents, seconds, postmaster)
+            figures["postgresql"]["stored_calls"] = stored_calls(url)
+            print("postgresql, 2 workers:", _line(figures["postgresql"]), flush=True)
+    figures["inprocess"] = inprocess.best_of(5, lambda: stateless_turns(400))
+    print(f"in-process turn: {figures['inprocess']['callscript']:.1f} µs", flush=True)
+    figures["load_average"] = os.getloadavg()[0]
+    return figures
+
+
+def stateless_turns(repeat: int) -> dict[str, float]:
+    """The same turns in-process, as a worker takes them without HTTP or a database:
+    restore the snapshot, answer, write the new snapshot (median, µs)."""
+    flow = builtin_flows()["first_visit"]
+    samples: list[int] = []
+    for _ in range(repeat):
+        call = Call.start(flow, inprocess.CONTEXT, clock=inprocess.clock())
+        saved = call.snapshot_json()
+        for answer in ANSWERS:
+            began = time.perf_counter_ns()
+            moved = Call.restore(flow, saved, inprocess.CONTEXT)
+            moved.answer(answer, revision=moved.revision)
+            moved.prompt  # noqa: B018 - the next prompt is part of a turn
+            saved = moved.snapshot_json()
+            samples.append(time.perf_counter_ns() - began)
+    return {"callscript": inprocess.median_us(samples)}
+
+
+def _line(f: dict[str, Any]) -> str:
+    return (f"{f['turns_per_s']:.0f} turns/s, p50 {f['p50_ms']:.1f} ms, p99 {f['p99_ms']:.1f} ms; "
+            f"CPU of the machine: generator {f['generator_cpu']:.0%}, workers "
+            f"{f['workers_cpu']:.0%}, PostgreSQL {f['db_cpu']:.0%}")
+
+
+def section(figures: dict[str, Any], seconds: float, agents: int) -> str:
+    rows = []
+    for name, label in (("sqlite", "SQLite, 1 worker"), ("postgresql", "PostgreSQL, 2 workers")):
+        f = figures.get(name)
+        if f is None:
+            continue
+        rows.append(
+            f"| {label} | {f['turns_per_s']:,.0f} | {f['p50_ms']:.1f} ms | {f['p99_ms']:.1f} ms "
+            f"| {f['starts_per_s']:,.0f} ({f['start_p50_ms']:.1f} ms) | {f['generator_cpu']:.0%} "
+            f"| {f['workers_cpu']:.0%} | {f['db_cpu']:.0%} | {f['stored_calls']:,} |")
+    pg = figures.get("postgresql")
+    met = pg is not None and pg["turns_per_s"] >= 1000 and pg["p99_ms"] <= 50
+    floor = pg is not None and pg["turns_per_s"] >= 500 and pg["p99_ms"] <= 50
+    verdict = ("met" if met else "**not met**; the floor of 500 turns/s at p99 ≤ 50 ms is "
+               + ("met" if floor else "**not met** either"))
+    inproc = figures["inprocess"]
+    return "\n".join([
+        BEGIN,
+        "## The service under load",
+        "",
+        f"Measured by `.venv/bin/python -m benchmarks.service` on {platform.machine()}, Python "
+        f"{platform.python_version()}, {datetime.now():%Y-%m-%d}, {CORES} cores shared with the "
+        f"load generator and the database (load average {figures['load_average']:.1f} at the "
+        "end: other engineers' work shared the machine). "
+        f"{agents} simulated agents, each a thread with its own keep-alive connection, drove "
+        f"complete first visits (a start, then 4 answers with `If-Match` and an "
+        f"`Idempotency-Key`) for {seconds:.0f} s after a warm-up, over loopback HTTP.",
+        "",
+        "| set-up | turns/s | turn p50 | turn p99 | starts/s (p50) | CPU: load generator "
+        "| CPU: workers | CPU: PostgreSQL | calls stored |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        *rows,
+        "| in-process stateless turn, same answers: restore + answer + prompt + snapshot, "
+        "median, same run | "
+        f"{1e6 / inproc['callscript']:,.0f} per core | {inproc['callscript']:.1f} µs | - | - "
+        "| - | - | - | - |",
+        "",
+        "CPU columns are shares of the whole machine (all cores) over the measured window. "
+        f"Goal on PostgreSQL: 1,000 turns/s with p99 ≤ 50 ms: {verdict}.",
+        "",
+        *PROFILE,
+        "",
+        END,
+    ])
+
+
+PROFILE = [
+    "Where the time goes (py-spy sampling a worker under this load, and the service's "
+    "operations timed in-process without HTTP; 2026-11-26, the machine shared):",
+    "",
+    "- A turn costs a worker about 3.5 ms of CPU in the service's own transaction (SQLAlchemy "
+    "Core building and running ~10 statements, three Fernet encryptions, the runtime's restore, "
+    "turn and snapshot, about 0.1 ms of it) and as much again in HTTP, FastAPI and "
+    "its thread pool: some 7 ms per request, so two workers on two cores top out near 300 "
+    "requests/s with the cores to themselves, well under the goal. Python per request, not the "
+    "database, is the ceiling: PostgreSQL used a few percent of the machine.",
+    "- On PostgreSQL most of a request's wall time was waiting for replies: about 12 round "
+    "trips a turn (the token lookup's BEGIN, SELECT and COMMIT, a pre-ping per checkout, the "
+    "call, the key, the conditional update, the key written, the outbox lock and insert, the "
+    "commit), each delayed further when other processes hold the cores.",
+    "- The outbox's advisory lock was taken before the key and follow-ups were written, so "
+    "it was held over several round trips and serialised both workers' turns; it is now "
+    "taken last, held only for the insert and the commit.",
+    "- On SQLite a fifth of the samples waited in `BEGIN IMMEDIATE` for the token lookup: "
+    "reads took the write lock. Token lookups and `GET /v1/calls/{id}` now read without it "
+    "(WAL), and on PostgreSQL in autocommit (no BEGIN and COMMIT round trips).",
+    "- The pool's pre-ping (a round trip on every checkout, two per turn) is off; a "
+    "restarted database costs a 503 per worker instead (docs/service.md).",
+    "- One sequential client (`--agents 1`): SQLite with one worker about 70 turns/s at p50 "
+    "10 ms, PostgreSQL with one worker the same (p50 10.7 ms); with `--workers 2` p50 was 52 "
+    "ms while both workers and PostgreSQL sat nearly idle: a fixed wait of some 40 ms per "
+    "request that this work did not explain: py-spy showed the worker holding the connection "
+    "idle for most of each request (its event loop in epoll, its request thread waiting), so "
+    "the wait lies between the processes (uvicorn's multi-process mode and loopback TCP are "
+    "the suspects; TCP_NODELAY on the client changed nothing). Under load the workers' CPU is "
+    "the "
+    "limit either way: 16 agents gave PostgreSQL with one worker 112 turns/s, with two 91.",
+    "- Not done: caching token lookups would save a round trip more, but `users remove` "
+    "promises revocation at once; fewer statements per turn (one upsert for the key, the "
+    "outbox insert in the update's round trip) and a leaner HTTP layer are the next steps.",
+]
+
+
+def write_section(text_: str) -> None:
+    path = ROOT / "docs" / "performance.md"
+    current = path.read_text(encoding="utf-8")
+    if BEGIN in current and END in current:
+        head, rest = current.split(BEGIN, 1)
+        current = head + text_ + rest.split(END, 1)[1]
+    else:
+        current = current.rstrip("\n") + "\n\n" + text_ + "\n"
+    path.write_text(current, encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=10, help="measured window per set-up")
+    parser.add_argument("--agents", type=int, default=16, help="simulated agents (threads)")
+    parser.add_argument("--no-write", action="store_true", help="do not write docs/performance.md")
+    args = parser.parse_args()
+    figures = measure(args.seconds, args.agents)
+    if not args.no_write:
+        write_section(section(figures, args.seconds, args.agents))
+        print("wrote docs/performance.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
