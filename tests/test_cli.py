@@ -90,6 +90,7 @@ def test_an_interruption_returns_to_the_step_left(tmp_path: Path) -> None:
     child.expect(f"首次回访 · {titled('first_visit', 'wary.vip_card')}")
     answer(child, "1")
     child.expect(f"首次回访 · {titled('first_visit', 'introduce')}")
+    child.expect(f"回到: {titled('first_visit', 'introduce')}")  # marked as a return, not new
     child.expect("请问能占用您几分钟时间吗")
     child.sendcontrol("c")
     child.expect(pexpect.EOF)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from callscript import Call, Flow, NotApplicableError, SteppingClock
+from callscript import Call, Flow, NotApplicableError, SteppingClock, builtin_flows
 from callscript.rules.calendar import CHINA
 from callscript.testing.paths import path_cover, replay_case
 
@@ -371,3 +371,19 @@ def test_network_test_result_fixed_reports_the_fix(flows: dict[str, Flow]) -> No
     assert call.record().follow_ups == []
     notes = Call.start(flows["network_test_result"], context).answer("answered").notes
     assert notes == ("也可核实客户手机号码（您是***********号客户吗？）",)
+
+
+def test_the_prompt_marks_a_return_from_an_interruption_only() -> None:
+    flow = builtin_flows()["first_visit"]
+    call = Call.start(flow, context_for("first_visit"))
+    call.answer("answered")
+    call.answer("confirmed")
+    assert not call.prompt.returned
+    call.interrupt("wary")
+    assert not call.prompt.returned  # a new step of the sub-dialogue
+    call.answer(call.prompt.answers[0].id)
+    while not call.prompt.returned and call.return_stack:
+        call.answer(call.prompt.answers[0].id)
+    assert call.prompt.returned and call.prompt.step == "introduce"
+    call.answer("agrees")
+    assert not call.prompt.returned  # on to the next step

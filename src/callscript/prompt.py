@@ -26,6 +26,7 @@ class Prompt:
     disposition: str | None  # the id, on a terminal step
     on_hold: bool
     revision: int = 0
+    returned: bool = False  # the call came back here after an interruption (views: 回到)
 
     def __repr__(self) -> str:  # lines may say the customer's phone number: mask it here
         lines = [mask_digit_runs(line) for line in self.lines]
@@ -56,8 +57,10 @@ def offered_interruptions(flow: Flow, step: CompiledStep, depth: int) -> tuple[A
 
 
 def build_prompt(flow: Flow, step_id: str, lines: tuple[str, ...], depth: int,
-                 outcome: str | None, variables: Mapping[str, Any], revision: int) -> Prompt:
+                 outcome: str | None, variables: Mapping[str, Any], revision: int,
+                 returned: bool = False) -> Prompt:
     step = flow.steps[step_id]
-    return Prompt(step.id, step.title, lines, step.render_notes(variables), offered_answers(step, variables),
-                  offered_interruptions(flow, step, depth), step.terminal,
-                  outcome_at(flow, step, outcome), step.time_limit is not None, revision)
+    return Prompt(step.id, step.title, lines, step.render_notes(variables),
+                  offered_answers(step, variables), offered_interruptions(flow, step, depth),
+                  step.terminal, outcome_at(flow, step, outcome), step.time_limit is not None,
+                  revision, returned)

@@ -50,6 +50,7 @@ from callscript.privacy import PrivacyFilter
 from callscript.prompt import MAX_INTERRUPTION_DEPTH, Prompt, build_prompt, outcome_at
 from callscript.record import CallRecord, DispositionRef, PathEntry
 from callscript.snapshot import ENCODER, build, load_state, new_fingerprint, parse, same_customer
+from callscript.spec import RETURN
 from callscript.state import MAX_ID, CallState, Fingerprint, TurnMemo
 
 __all__ = ["HOLD", "MAX_INTERRUPTION_DEPTH", "Call", "CallEvent", "Prompt", "call_observers",
@@ -234,8 +235,18 @@ class Call:
                                         len(state.stack), state.outcome,
                                         self._base if plain else
                                         transition.with_captured(self._base, state.captured),
-                                        state.revision)
+                                        state.revision, self._returned())
         return self._prompt
+
+    def _returned(self) -> bool:
+        """Whether the last turn brought the call back to a step it left for an interruption."""
+        path = self._state.path
+        if len(path) < 2 or path[-2].answer is None:
+            return False
+        left = self.flow.steps.get(path[-2].step)
+        taken = left.answers.get(path[-2].answer) if left is not None else None
+        return (taken is not None and taken.target == RETURN
+                and transition.back_from_interruption(self.flow, path[:-1]))
 
     def time_limit_seconds(self) -> int | None:
         """The current step's time limit, if it has one."""

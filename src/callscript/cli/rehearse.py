@@ -216,6 +216,8 @@ class Rehearsal:
         console = self.console
         self.measure()
         console.rule(escape(f"{self.call.flow.title} · {step_title(self.call.step)}"))
+        if prompt.returned:  # back where the call left off: not a new step
+            self.fold("  ↩ ", f"{self.say('returned')}: {step_title(self.call.step)}", "yellow")
         for note in prompt.notes:
             self.fold("  (", f"{note})", "dim")
         for line in prompt.lines:

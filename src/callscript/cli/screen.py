@@ -46,6 +46,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "follow_up": ("跟进 {kind},{due} 前: {note}", "follow-up {kind} due {due}: {note}"),
     "resumed": ("继续排练: 已进行 {n} 步", "resuming: {n} steps so far"),
     "interrupted": ("打断", "interrupted"),
+    "returned": ("回到", "back to"),
 }
 
 TYPE_HINTS: dict[str, tuple[str, str]] = {
