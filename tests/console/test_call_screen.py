@@ -71,6 +71,7 @@ def test_an_interruption_and_the_return_to_the_step_left(page: Any, console: Con
     press(page, "1")  # 已经领到了: back to the introduction, with its short re-ask
     step_title(page, "自我介绍")
     assert find(page, ".say").text == "请问能占用您几分钟时间吗？"
+    assert find(page, "#returned").text == "回到: 自我介绍"  # a return, not a new step
 
 
 def test_a_hold_past_the_limit_becomes_a_callback(page: Any, console_factory: Callable[..., Console],

@@ -21,6 +21,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "my_calls": ("我的通话", "My calls"),
     "no_calls": ("还没有通话。", "No calls yet."),
     "new_call": ("开始新通话", "Start a call"),
+    "returned": ("回到", "Back to"),
     "flow": ("回访流程", "Flow"),
     "choose_flow": ("选择流程", "Choose"),
     "start": ("开始通话", "Start the call"),

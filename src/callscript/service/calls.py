@@ -149,7 +149,7 @@ def prompt(call: Call) -> dict[str, Any]:
         "answers": [_option(a) for a in p.answers],
         "interruptions": [{"id": i.id, "label": i.label} for i in p.interruptions],
         "terminal": p.terminal, "disposition": p.disposition if p.terminal else None,
-        "on_hold": p.on_hold, "hold": hold,
+        "on_hold": p.on_hold, "hold": hold, "returned": p.returned,
     }
 
 

@@ -82,6 +82,8 @@ class Prompt(BaseModel):
     disposition: str | None
     on_hold: bool
     hold: HoldTimer | None
+    returned: bool = Field(False, description="The call came back to this step after an "
+                                               "interruption (show it as a return, not anew)")
 
 
 class CallOut(BaseModel):
