@@ -24,8 +24,9 @@ from callscript.compiled import (
 )
 from callscript.context import ContextSchema
 from callscript.dispositions import Disposition
+from callscript.effect_checks import effect_problems
 from callscript.errors import FlowError, Problem
-from callscript.graph import capture_gaps, edges, prefix, reachable, trapped
+from callscript.graph import capture_problems, edges, prefix, reachable, trapped
 from callscript.loader import LoadedSpec, Loc, SourceMap
 from callscript.machine import build_machine
 from callscript.render import (
@@ -37,10 +38,10 @@ from callscript.render import (
     render,
 )
 from callscript.rules.wording import DEFAULT_FORBIDDEN, forbidden_in
-from callscript.spec import RETURN, AnswerSpec, CaptureSpec, EffectSpec, FlowSpec, StepSpec
+from callscript.spec import RETURN, AnswerSpec, CaptureSpec, FlowSpec, StepSpec
 
 __all__ = ["INTERRUPT_PREFIX", "AnswerOption", "CompiledStep", "Flow", "compile_flow",
-           "index_specs", "template_variables"]
+           "template_variables"]
 
 # What a line or guard reads of `captured`, per step: (name, where, file line)
 CaptureReads = dict[str, list[tuple[str, str, int | None]]]
@@ -216,43 +217,6 @@ class _Compiler:
                                                  "with another type, sensitivity or choices")
         return captures
 
-    def check_disposition(self, unit: _Unit, loc: Loc, disposition: str | None) -> None:
-        if disposition is not None and disposition not in self.dispositions:
-            known = ", ".join(sorted(self.dispositions))
-            self.fail(unit, loc, f"disposition {disposition!r} is not declared in the library's "
-                                 f"dispositions.yaml; declared: {known}")
-
-    def check_effects(self, unit: _Unit, step_id: str, step: StepSpec,
-                      captures: Mapping[str, CaptureSpec], declared: set[str]) -> None:
-        self.check_disposition(unit, ("steps", step_id, "disposition"), step.disposition)
-        located: list[tuple[Loc, EffectSpec]] = [
-            (("steps", step_id, "effects", i), e) for i, e in enumerate(step.effects)]
-        for j, answer in enumerate(step.answers):
-            located += [(("steps", step_id, "answers", j, "effects", i), e)
-                        for i, e in enumerate(answer.effects)]
-        for loc, effect in located:
-            self.check_disposition(unit, (*loc, "disposition"), effect.disposition)
-            source = effect.follow_up.due.from_context if effect.follow_up else None
-            if source is not None and (source not in self.schema.fields
-                                       or self.schema.fields[source].type != "date"):
-                self.fail(unit, (*loc, "follow_up", "due", "from_context"),
-                          f"from_context names {source!r}, which is not a date field of the "
-                          "context")
-            elif source is not None and source not in declared:
-                self.fail(unit, (*loc, "follow_up", "due", "from_context"),
-                          f"from_context reads {source!r}, which the flow's context does not "
-                          "declare (add it to context.optional)")
-            if effect.follow_up and effect.follow_up.due.at_capture:
-                name = effect.follow_up.due.at_capture
-                cap = captures.get(name)
-                if cap is None or cap.type not in ("date", "datetime"):
-                    self.fail(unit, (*loc, "follow_up", "due", "at_capture"),
-                              f"at_capture names {name!r}, which is not a date or datetime capture")
-            text_capture = effect.complaint.text_capture if effect.complaint else None
-            if text_capture and text_capture not in captures:
-                self.fail(unit, (*loc, "complaint", "text_capture"),
-                          f"unknown capture {text_capture!r}")
-
     def compile_step(self, unit: _Unit, step_id: str, step: StepSpec, declared: set[str],
                      capture_names: set[str]) -> CompiledStep:
         base: Loc = ("steps", step_id)
@@ -329,17 +293,6 @@ class _Compiler:
                       f"step {local!r} has no way out: no path from it reaches an end")
         return used
 
-    def check_capture_reads(self, steps: Mapping[str, CompiledStep], start: str,
-                            interruptions: Mapping[str, Interruption]) -> None:
-        """A line or guard may read only what every path to it has captured (required)."""
-        for gap in capture_gaps(steps, start, interruptions, self.capture_reads):
-            step = steps[gap.step]
-            self.problems.append(Problem(
-                step.file, gap.line, f"{gap.where} reads captured.{gap.name}, which some path to "
-                f"step {gap.step!r} arrives without (a guard sees only what earlier steps "
-                "captured; an optional capture may be absent): capture it as required on every "
-                "path before this step", f"steps.{gap.step.removeprefix(prefix(gap.step))}"))
-
     def compile(self) -> Flow:
         self.collect_units()
         spec = self.flow.spec
@@ -372,7 +325,9 @@ class _Compiler:
         steps: dict[str, CompiledStep] = {}
         for unit in self.units.values():
             for step_id, step in unit.spec.steps.items():
-                self.check_effects(unit, step_id, step, captures, declared)
+                for loc, message in effect_problems(step_id, step, captures, declared,
+                                                    self.schema, self.dispositions):
+                    self.fail(unit, loc, message)
                 steps[f"{unit.prefix}{step_id}"] = self.compile_step(
                     unit, step_id, step, declared, capture_names)
         milestones = tuple(
@@ -382,7 +337,8 @@ class _Compiler:
         # Only what this flow can reach: a shared file may hold steps other flows use.
         steps = {sid: step for sid, step in steps.items() if sid in used}
         if not self.problems:
-            self.check_capture_reads(steps, start, interruptions)
+            # a line or guard may read only what every path to it has captured (required)
+            self.problems += capture_problems(steps, start, interruptions, self.capture_reads)
         if self.problems:
             raise FlowError(self.problems)
         captures = {c.name: c for step in steps.values() for a in step.answers.values()
@@ -424,19 +380,3 @@ def compile_flow(flow: LoadedSpec, library: Mapping[str, LoadedSpec],
         schema, dispositions = schema or base.schema, dispositions or base.dispositions
     return _Compiler(flow, library, tuple(forbidden), schema, dispositions, standalone,
                      library_name).compile()
-
-
-def index_specs(loaded: Iterable[LoadedSpec]) -> dict[str, LoadedSpec]:
-    """Map ids to specs, refusing an id used by two files."""
-    index: dict[str, LoadedSpec] = {}
-    problems = []
-    for item in loaded:
-        other = index.get(item.spec.id)
-        if other is not None:
-            problems.append(item.source.problem(("id",), f"duplicate id {item.spec.id!r}, "
-                                                         f"also used by {other.source.file}"))
-            continue
-        index[item.spec.id] = item
-    if problems:
-        raise FlowError(problems)
-    return index

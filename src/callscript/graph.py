@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from callscript.compiled import CompiledStep, Interruption
+from callscript.errors import Problem
 from callscript.spec import RETURN
 
 
@@ -120,3 +121,15 @@ def capture_gaps(steps: Mapping[str, CompiledStep], start: str,
     return [CaptureGap(sid, name, where, line)
             for sid, items in reads.items() if sid in facts
             for name, where, line in items if name not in facts[sid]]
+
+
+def capture_problems(steps: Mapping[str, CompiledStep], start: str,
+                     interruptions: Mapping[str, Interruption],
+                     reads: Mapping[str, list[tuple[str, str, int | None]]]) -> list[Problem]:
+    """Each read of ``captured.NAME`` where some path arrives without NAME, at its file:line."""
+    return [Problem(steps[gap.step].file, gap.line,
+                    f"{gap.where} reads captured.{gap.name}, which some path to step {gap.step!r} "
+                    "arrives without (a guard sees only what earlier steps captured; an optional "
+                    "capture may be absent): capture it as required on every path before this "
+                    "step", f"steps.{gap.step.removeprefix(prefix(gap.step))}")
+            for gap in capture_gaps(steps, start, interruptions, reads)]

@@ -18,11 +18,11 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from callscript.compile import Flow, compile_flow, index_specs
+from callscript.compile import Flow, compile_flow
 from callscript.context import ContextFileSpec, ContextSchema
-from callscript.dispositions import Disposition, DispositionsFileSpec, DispositionSpec
+from callscript.dispositions import Disposition, DispositionsFileSpec
 from callscript.errors import FlowError, Problem
-from callscript.loader import LoadedSpec, SourceMap, load_model, load_text
+from callscript.loader import LoadedSpec, SourceMap, index_specs, load_model, load_text
 from callscript.rules.wording import DEFAULT_FORBIDDEN
 
 DEFAULT_LIBRARY = "telecom"
@@ -318,10 +318,5 @@ def all_flows(libraries: Sequence[FlowLibrary]) -> dict[str, Flow]:
     return flows
 
 
-def describe(library: FlowLibrary) -> dict[str, Any]:
-    return {"name": library.name, "folder": library.folder, "flows": library.flow_ids,
-            "dispositions": sorted(library.dispositions)}
-
-
-__all__ = ["DispositionSpec", "FlowLibrary", "all_flows", "builtin_flows", "builtin_library",
-           "builtin_names", "describe", "load_flows", "load_libraries", "load_library"]
+__all__ = ["FlowLibrary", "all_flows", "builtin_flows", "builtin_library",
+           "builtin_names", "load_flows", "load_libraries", "load_library"]

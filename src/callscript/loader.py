@@ -186,3 +186,19 @@ def load_file(path: str | Path) -> LoadedSpec:
     except (OSError, UnicodeDecodeError) as err:
         raise FlowError([Problem(str(path), None, f"cannot read: {err}")]) from None
     return load_text(text, str(path))
+
+
+def index_specs(loaded: Iterable[LoadedSpec]) -> dict[str, LoadedSpec]:
+    """Map ids to specs, refusing an id used by two files."""
+    index: dict[str, LoadedSpec] = {}
+    problems = []
+    for item in loaded:
+        other = index.get(item.spec.id)
+        if other is not None:
+            problems.append(item.source.problem(("id",), f"duplicate id {item.spec.id!r}, "
+                                                         f"also used by {other.source.file}"))
+            continue
+        index[item.spec.id] = item
+    if problems:
+        raise FlowError(problems)
+    return index

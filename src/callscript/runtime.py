@@ -22,6 +22,7 @@ from typing import Any
 import msgspec
 
 from callscript import turn as transition
+from callscript.arguments import check_call_args, check_captures, check_turn_args
 from callscript.captures import from_json
 from callscript.clocks import Clock, IdFactory, new_id, peek, read, utc_now
 from callscript.compile import CompiledStep, Flow, template_variables
@@ -50,7 +51,6 @@ from callscript.privacy import PrivacyFilter
 from callscript.prompt import MAX_INTERRUPTION_DEPTH, Prompt, build_prompt, outcome_at
 from callscript.record import CallRecord, DispositionRef, PathEntry
 from callscript.snapshot import ENCODER, build, load_state, new_fingerprint, parse, same_customer
-from callscript.spec import RETURN
 from callscript.state import MAX_ID, CallState, Fingerprint, TurnMemo
 
 __all__ = ["HOLD", "MAX_INTERRUPTION_DEPTH", "Call", "CallEvent", "Prompt", "call_observers",
@@ -64,19 +64,6 @@ HOLD = "hold"  # the interruption Call.hold raises (the built-in hold sub-dialog
 # Testing hooks (coverage, the pytest plugin): called with every call started or
 # restored. Empty in production, so a call pays one falsy check.
 call_observers: list[Callable[[Call], None]] = []
-
-def _check_turn_args(revision: object, turn_id: object) -> None:
-    if revision is not None and (not isinstance(revision, int) or isinstance(revision, bool)):
-        raise ArgumentError("revision", "an int (the revision the turn answers) or None", revision)
-    if turn_id is not None and (not isinstance(turn_id, str) or not 1 <= len(turn_id) <= MAX_ID):
-        raise ArgumentError("turn_id", f"text of 1 to {MAX_ID} characters or None", turn_id)
-
-
-def _check_captures(captures: object) -> Mapping[Any, Any] | None:
-    if captures is not None and not isinstance(captures, Mapping):
-        raise ArgumentError("captures", "a mapping of capture names to values, or None", captures)
-    return captures
-
 
 class Call:
     """One live call through a compiled flow. Create with ``Call.start`` or ``Call.restore``."""
@@ -102,23 +89,6 @@ class Call:
 
     # -- creation --------------------------------------------------------------
 
-    @staticmethod
-    def _check(flow: object, clock: object, listeners: object) -> list[Listener]:
-        if not isinstance(flow, Flow):
-            raise ArgumentError("flow", "a compiled Flow (from builtin_flows() or load_flows())",
-                                flow)
-        if not callable(clock):
-            raise ArgumentError("clock", "a callable returning an aware datetime", clock)
-        if type(listeners) is tuple and not listeners:
-            return []
-        if isinstance(listeners, str | bytes) or not isinstance(listeners, Iterable):
-            raise ArgumentError("listeners", "an iterable of callables", listeners)
-        given = list(listeners)
-        for listener in given:
-            if not callable(listener):
-                raise ArgumentError("listeners", "an iterable of callables", listener)
-        return given
-
     @classmethod
     def start(cls, flow: Flow, context: CallContext | Mapping[str, Any], *,
               clock: Clock = utc_now, ids: IdFactory = new_id,
@@ -128,7 +98,7 @@ class Call:
 
         ``placeholders=True`` lets unset fields the lines say show as the schema's
         placeholders (``***``), for a demo or a rehearsal; never for a real call."""
-        given = cls._check(flow, clock, listeners)
+        given = check_call_args(flow, clock, listeners)
         if not callable(ids):
             raise ArgumentError("ids", "a callable returning a new call id", ids)
         checked = check_context(flow, context, placeholders=placeholders)
@@ -161,7 +131,7 @@ class Call:
         """Continue a call from ``snapshot()`` or ``snapshot_json()``. Announces nothing and
         runs no entry effects. SnapshotError names what is wrong; a context whose customer or
         billing differs from the one the call started with is refused."""
-        given = cls._check(flow, clock, listeners)
+        given = check_call_args(flow, clock, listeners)
         snap = parse(snapshot)
         checked = check_context(flow, context, placeholders=placeholders)
         if not same_customer(snap.context, checked):
@@ -235,18 +205,9 @@ class Call:
                                         len(state.stack), state.outcome,
                                         self._base if plain else
                                         transition.with_captured(self._base, state.captured),
-                                        state.revision, self._returned())
+                                        state.revision,
+                                        transition.came_back(self.flow, state.path))
         return self._prompt
-
-    def _returned(self) -> bool:
-        """Whether the last turn brought the call back to a step it left for an interruption."""
-        path = self._state.path
-        if len(path) < 2 or path[-2].answer is None:
-            return False
-        left = self.flow.steps.get(path[-2].step)
-        taken = left.answers.get(path[-2].answer) if left is not None else None
-        return (taken is not None and taken.target == RETURN
-                and transition.back_from_interruption(self.flow, path[:-1]))
 
     def time_limit_seconds(self) -> int | None:
         """The current step's time limit, if it has one."""
@@ -269,8 +230,8 @@ class Call:
         StaleRevision, TurnIdReused, ArgumentError) change nothing."""
         if not isinstance(answer_id, str):
             raise ArgumentError("answer_id", "an answer id (text)", answer_id)
-        given = _check_captures(captures)
-        _check_turn_args(revision, turn_id)
+        given = check_captures(captures)
+        check_turn_args(revision, turn_id)
 
         def compute(now: datetime, memo: tuple[str, str] | None) -> transition.Turn:
             return transition.answer(
@@ -284,7 +245,7 @@ class Call:
         """Raise an interruption (customer busy, not the holder, …) from the current step."""
         if not isinstance(interruption_id, str):
             raise ArgumentError("interruption_id", "an interruption id (text)", interruption_id)
-        _check_turn_args(revision, turn_id)
+        check_turn_args(revision, turn_id)
 
         def compute(now: datetime, memo: tuple[str, str] | None) -> transition.Turn:
             return transition.interrupt(self.flow, self._state, self._base, self.call_id,
@@ -302,8 +263,8 @@ class Call:
                turn_id: str | None = None) -> Prompt:
         """End a wait: the step's first answer (back to the call), or, once the time limit
         has passed, its time-up answer. Reads the clock once, for both decisions."""
-        given = _check_captures(captures)
-        _check_turn_args(revision, turn_id)
+        given = check_captures(captures)
+        check_turn_args(revision, turn_id)
         step = self.flow.steps[self._state.step]
         if step.time_limit is None:
             raise AnswerRejected(step.id, None, [], "the call is not on hold")

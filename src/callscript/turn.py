@@ -177,6 +177,16 @@ def back_from_interruption(flow: Flow, path: tuple[Entry, ...]) -> bool:
     return True
 
 
+def came_back(flow: Flow, path: tuple[Entry, ...]) -> bool:
+    """Whether the last turn brought the call back to a step it left for an interruption."""
+    if len(path) < 2 or path[-2].answer is None:
+        return False
+    left = flow.steps.get(path[-2].step)
+    taken = left.answers.get(path[-2].answer) if left is not None else None
+    return (taken is not None and taken.target == RETURN
+            and back_from_interruption(flow, path[:-1]))
+
+
 def interrupt(flow: Flow, state: CallState, variables: Mapping[str, Any], call_id: str,
               interruption_id: str, now: datetime, memo: tuple[str, str] | None = None) -> Turn:
     """Raise an interruption from the current step; the call returns here when it ends."""

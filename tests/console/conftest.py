@@ -7,7 +7,6 @@ import re
 import shutil
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ from callscript.service.library import Library
 from callscript.service.state import Service
 from callscript.store.crypto import Cipher, new_key
 from callscript.store.db import make_engine, upgrade
-from tests.service.conftest import CUSTOMER, add_users
+from tests.service.conftest import CUSTOMER, add_users, serve_in_thread
 
 CHROMIUM_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                   "--disable-background-networking", "--disable-component-update",
@@ -81,18 +80,6 @@ class SignedIn:
         self.client.close()
 
 
-def _serve(app: Any) -> tuple[uvicorn.Server, threading.Thread, int]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                           lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    return server, thread, server.servers[0].sockets[0].getsockname()[1]
-
-
 @pytest.fixture
 def console_factory(tmp_path: Path) -> Iterator[Callable[..., Console]]:
     running: list[tuple[uvicorn.Server, threading.Thread]] = []
@@ -106,7 +93,7 @@ def console_factory(tmp_path: Path) -> Iterator[Callable[..., Console]]:
                                      "max_hold_seconds": max_hold_seconds}}
         svc = Service(engine=engine, cipher=cipher, library=Library(), deployment=deployment)
         tokens = add_users(engine, cipher)
-        server, thread, port = _serve(create_app(svc, sweep=False))
+        server, thread, port = serve_in_thread(create_app(svc, sweep=False))
         running.append((server, thread))
         return Console(f"http://127.0.0.1:{port}", svc, tokens)
 

@@ -137,6 +137,19 @@ def env(db_url: str) -> Iterator[Env]:
         yield made
 
 
+def serve_in_thread(app: Any) -> tuple[uvicorn.Server, threading.Thread, int]:
+    """``app`` behind a real uvicorn in a thread, on a free loopback port, once it listens."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
+                                           lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    return server, thread, server.servers[0].sockets[0].getsockname()[1]
+
+
 @dataclass
 class LiveServer:
     base_url: str
@@ -147,16 +160,7 @@ class LiveServer:
 @pytest.fixture
 def live(env: Env) -> Iterator[LiveServer]:
     """The same app behind a real uvicorn on a loopback port, for concurrent clients."""
-    config = uvicorn.Config(env.app, host="127.0.0.1", port=0, log_level="warning",
-                            lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
+    server, thread, port = serve_in_thread(env.app)
     yield LiveServer(f"http://127.0.0.1:{port}", server, thread)
     server.should_exit = True
     thread.join(10)

@@ -9,27 +9,9 @@ from typing import Any
 import httpx
 
 from tests.service.conftest import CUSTOMER, Env, LiveServer
+from tests.service.servers import race
 
 RACERS = 20
-
-
-def _race(live: LiveServer, n: int, send: Any) -> list[httpx.Response]:
-    """n requests released at once from n threads, each with its own connection."""
-    barrier = threading.Barrier(n)
-    results: list[httpx.Response | None] = [None] * n
-
-    def run(i: int) -> None:
-        with httpx.Client(base_url=live.base_url, timeout=60) as client:
-            barrier.wait()
-            results[i] = send(client, i)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(90)
-    assert all(r is not None for r in results)
-    return [r for r in results if r is not None]
 
 
 def _events_of(env: Env, call_id: str) -> list[dict[str, Any]]:
@@ -43,7 +25,7 @@ def test_twenty_turns_at_one_revision_land_exactly_one(env: Env, live: LiveServe
     # half answer one way, half the other: whichever lands, the rest must change nothing
     bodies = [{"type": "answer", "answer": "answered" if i % 2 else "no_answer"}
               for i in range(RACERS)]
-    responses = _race(live, RACERS, lambda client, i: client.post(
+    responses = race(live.base_url, RACERS, lambda client, i: client.post(
         f"/v1/calls/{call['id']}/turns", json=bodies[i], headers=headers))
     assert Counter(r.status_code for r in responses) == {200: 1, 412: RACERS - 1}
     winner = next(r for r in responses if r.status_code == 200).json()
@@ -60,7 +42,7 @@ def test_concurrent_retries_with_one_key_land_one_turn_with_one_reply(
     call = env.start()
     headers = {**env.auth("agent"), "If-Match": '"1"', "Idempotency-Key": "turn-1-of-call"}
     body = {"type": "answer", "answer": "answered"}
-    responses = _race(live, RACERS, lambda client, i: client.post(
+    responses = race(live.base_url, RACERS, lambda client, i: client.post(
         f"/v1/calls/{call['id']}/turns", json=body, headers=headers))
     assert {r.status_code for r in responses} == {200}
     assert len({r.content for r in responses}) == 1
@@ -113,7 +95,7 @@ def test_keys_are_kept_24_hours(env: Env) -> None:
 def test_starting_a_call_twice_with_one_key_makes_one_call(env: Env, live: LiveServer) -> None:
     body = {"flow": "first_visit", "context": {"customer": CUSTOMER}}
     headers = {**env.auth("agent"), "Idempotency-Key": "start-1"}
-    responses = _race(live, 8, lambda client, i: client.post("/v1/calls", json=body,
+    responses = race(live.base_url, 8, lambda client, i: client.post("/v1/calls", json=body,
                                                              headers=headers))
     assert {r.status_code for r in responses} == {201}
     assert len({r.json()["id"] for r in responses}) == 1
@@ -151,7 +133,7 @@ def test_a_feed_reader_misses_no_event_while_calls_run(env: Env, live: LiveServe
         return client.get(f"/v1/calls/{call['id']}", headers=env.auth("agent"))
 
     try:
-        assert {r.status_code for r in _race(live, 10, work)} == {200}
+        assert {r.status_code for r in race(live.base_url, 10, work)} == {200}
     finally:
         stop.set()
         reader.join(60)

@@ -27,6 +27,7 @@ from callscript.cli.errors import (
     write_file,
 )
 from callscript.cli.mutate import mutate_command
+from callscript.cli.options import AsJson, Deployment, FlowFiles, Libraries
 from callscript.cli.plan import plan_command
 from callscript.cli.rehearse_command import merge_parts, rehearse_command
 from callscript.cli.replay import record_replay_command
@@ -36,7 +37,7 @@ from callscript.cli.sources import (
     load_context,
     load_deployment,
     pick_flow,
-    read_data,
+    read_record,
 )
 
 app = typer.Typer(
@@ -47,15 +48,6 @@ app = typer.Typer(
 record_app = typer.Typer(no_args_is_help=True, help="Work with call records.")
 app.add_typer(record_app, name="record")
 
-FlowFiles = Annotated[list[Path] | None, typer.Option(
-    "--flow-file", "-f", help="a flow or sub-dialogue YAML file (repeatable)")]
-Libraries = Annotated[list[str] | None, typer.Option(
-    "--library", "-L", metavar="DIR",
-    help="a flow library folder, or a built-in library's name (repeatable; default: telecom)")]
-Deployment = Annotated[Path | None, typer.Option(
-    "--deployment", metavar="FILE",
-    help="YAML with this installation's values (deployment: {hotline: …}, agent: …)")]
-AsJson = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
 
 
 def _out() -> Console:
@@ -285,15 +277,9 @@ def record_show_command(
     """Pretty-print a call record, redacted unless asked otherwise; steps and captures by
     their titles and labels when the record's flow is found (-L/-f, default telecom)."""
     from callscript.cli.views import show_record
-    from callscript.record import CallRecord
 
     with user_errors():
-        try:
-            record = CallRecord.model_validate(read_data(file))
-        except Exception as err:  # pydantic's message would echo personal data
-            if isinstance(err, OSError):
-                raise
-            raise fail(f"{file} is not a callscript record") from None
+        record = read_record(file)
     shown = record if show_personal_data else record.redacted()
     if as_json:
         sys.stdout.write(shown.model_dump_json(indent=2) + "\n")

@@ -11,11 +11,8 @@ from typing import Annotated, Any
 import typer
 
 from callscript.cli.errors import PROBLEMS, check_writable, fail, user_errors, write_file
+from callscript.cli.options import AsJson, FlowFiles, Libraries
 from callscript.cli.sources import load_context, pick_flow
-
-Libraries = Annotated[list[str] | None, typer.Option(
-    "--library", "-L", metavar="DIR",
-    help="a flow library folder, or a built-in library's name (repeatable; default: telecom)")]
 
 
 def _split(names: list[str]) -> tuple[list[Path], list[str]]:
@@ -38,7 +35,7 @@ def check_command(
     = 200,
     seed: Annotated[int, typer.Option(help="seed of the random calls")] = 0,
     library: Libraries = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON for scripts")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Validate, compile and explore flows; print each problem as file:line."""
     from callscript.errors import FlowError
@@ -114,9 +111,7 @@ def cover_command(
         metavar="FLOW", help="flow id (none: every flow of the -f files, into -o DIR)")] = None,
     context: Annotated[Path | None, typer.Option(
         metavar="FILE", help="YAML or JSON file with the call context")] = None,
-    flow_file: Annotated[list[Path] | None, typer.Option(
-        "--flow-file", "-f", metavar="FILE",
-        help="a flow or sub-dialogue YAML file (repeatable)")] = None,
+    flow_file: FlowFiles = None,
     library: Libraries = None,
     deployment: Annotated[Path | None, typer.Option(
         metavar="FILE", help="YAML with this installation's values")] = None,

@@ -11,18 +11,15 @@ from typing import Annotated
 import typer
 
 from callscript.cli.errors import PROBLEMS, fail, user_errors
+from callscript.cli.options import AsJson, FlowFiles, Libraries
 
 
 def mutate_command(
     flow: Annotated[str, typer.Argument(help="flow id")],
     cases: Annotated[Path, typer.Option(
         "--cases", metavar="DIR", help="folder of the flow's *.cases.yaml (callscript cover)")],
-    flow_file: Annotated[list[Path] | None, typer.Option(
-        "--flow-file", "-f", help="a flow or sub-dialogue YAML file (repeatable)")] = None,
-    library: Annotated[list[str] | None, typer.Option(
-        "--library", "-L", metavar="DIR",
-        help="a flow library folder, or a built-in library's name (repeatable; default: "
-             "telecom)")] = None,
+    flow_file: FlowFiles = None,
+    library: Libraries = None,
     calls: Annotated[int, typer.Option(
         help="random calls of the property checks per mutant")] = 10,
     seed: Annotated[int, typer.Option(help="seed of the calls and of --sample")] = 0,
@@ -30,7 +27,7 @@ def mutate_command(
         help="run only this many mutants, drawn with --seed")] = None,
     fail_under: Annotated[float | None, typer.Option(
         "--fail-under", metavar="PERCENT", help="exit 1 when the score is below PERCENT")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON for scripts")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Mutate the flow (and the steps it reaches in its library's sub-dialogues); report what the
     path-cover cases and property checks would not notice."""

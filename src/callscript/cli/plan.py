@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from callscript.cli.errors import check_writable, fail, user_errors
+from callscript.cli.options import FlowFiles
 
 CUSTOMERS_HELP = "customers, CSV or Parquet (columns: see docs/planning.md)"
 
@@ -44,8 +45,7 @@ def plan_command(
                                                       "the worklist, .rejects.csv)")] = None,
     deployment: Annotated[Path | None, typer.Option(
         help="YAML or JSON: the context parts every call shares (deployment: hotline: …)")] = None,
-    flow_file: Annotated[list[Path] | None, typer.Option(
-        "--flow-file", "-f", help="a flow or sub-dialogue YAML file (repeatable)")] = None,
+    flow_file: FlowFiles = None,
     library: Annotated[list[str] | None, typer.Option(
         "--library", "-L", metavar="DIR",
         help="the flow library (a folder, or a built-in library's name; default: telecom)")] = None,

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from callscript.cli.errors import INTERRUPTED, check_writable, fail, user_errors
+from callscript.cli.options import FlowFiles, Libraries
 from callscript.cli.sources import load_context, load_deployment, pick_flow, sample_for
 
 
@@ -40,12 +41,8 @@ def rehearse_command(
     context: Annotated[Path | None, typer.Option(
         metavar="FILE", help="YAML or JSON file with the context")] = None,
     sample: Annotated[bool, typer.Option(help="use a sample customer")] = False,
-    flow_file: Annotated[list[Path] | None, typer.Option(
-        "--flow-file", "-f", metavar="FILE",
-        help="a flow or sub-dialogue YAML file (repeatable)")] = None,
-    library: Annotated[list[str] | None, typer.Option(
-        "--library", "-L", metavar="DIR",
-        help="a flow library folder, or a built-in library's name (repeatable)")] = None,
+    flow_file: FlowFiles = None,
+    library: Libraries = None,
     deployment: Annotated[Path | None, typer.Option(
         metavar="FILE", help="YAML with this installation's values")] = None,
     resume: Annotated[Path | None, typer.Option(

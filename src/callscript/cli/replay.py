@@ -9,32 +9,23 @@ from typing import Annotated
 
 import typer
 
-from callscript.cli.errors import PROBLEMS, fail, user_errors
+from callscript.cli.errors import PROBLEMS, user_errors
+from callscript.cli.options import AsJson, FlowFiles, Libraries
 
 
 def record_replay_command(
     file: Annotated[Path, typer.Argument(help="a complete record JSON file (unredacted)")],
     context: Annotated[Path, typer.Option(help="YAML or JSON file with the call's context")],
-    flow_file: Annotated[list[Path] | None, typer.Option(
-        "--flow-file", "-f", help="a flow or sub-dialogue YAML file (repeatable)")] = None,
-    library: Annotated[list[str] | None, typer.Option(
-        "--library", "-L", metavar="DIR",
-        help="a flow library folder, or a built-in library's name (repeatable; default: "
-             "telecom)")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON for scripts")] = False,
+    flow_file: FlowFiles = None,
+    library: Libraries = None,
+    as_json: AsJson = False,
 ) -> None:
     """Replay a record's answers through the flow as it is now; exit 1 and say what differs."""
-    from callscript.cli.sources import load_context, pick_flow, read_data
-    from callscript.record import CallRecord
+    from callscript.cli.sources import load_context, pick_flow, read_record
     from callscript.testing.replay_record import replay_record
 
     with user_errors():
-        try:
-            record = CallRecord.model_validate(read_data(file))
-        except Exception as err:  # pydantic's message would echo personal data
-            if isinstance(err, OSError):
-                raise
-            raise fail(f"{file} is not a callscript record") from None
+        record = read_record(file)
         flow = pick_flow(record.flow_id, flow_file, library)
         differences = replay_record(flow, record, load_context(flow, context))
     if as_json:

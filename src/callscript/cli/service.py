@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from callscript.cli.errors import fail
+from callscript.cli.options import Libraries
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -55,10 +56,7 @@ def _engine(db: str | None) -> Engine:
 
 
 def serve_command(
-    library: Annotated[list[str] | None, typer.Option(
-        "--library", "-L", metavar="DIR",
-        help="a flow library folder, or a built-in library's name (repeatable; default: "
-             "telecom)")] = None,
+    library: Libraries = None,
     db: Db = None,
     deployment: Annotated[Path | None, typer.Option(
         "--deployment", metavar="FILE",

@@ -14,6 +14,7 @@ from callscript.compile import Flow
 from callscript.errors import ContextError, FlowError, Problem
 from callscript.library import all_flows, load_libraries
 from callscript.loader import SourceMap, parse_yaml
+from callscript.record import CallRecord
 from callscript.testing.samples import sample_context
 
 
@@ -56,6 +57,16 @@ def load_deployment(flow: Flow, deployment: Path | None) -> dict[str, Any]:
     data, source = _located(deployment)
     _validate(flow, data, source, partial=True)
     return data
+
+
+def read_record(path: Path) -> CallRecord:
+    """A record written by callscript; never pydantic's message, which would echo its data."""
+    try:
+        return CallRecord.model_validate(read_data(path))
+    except OSError:
+        raise
+    except Exception:
+        raise ValueError(f"{path} is not a callscript record") from None
 
 
 def read_context(path: Path) -> dict[str, Any]:
