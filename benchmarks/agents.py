@@ -7,18 +7,23 @@ fails in transport (a worker killed under it) or gets 503 (the database away) is
 retried with the same key, so every turn is acknowledged exactly once; `Tally`
 keeps what the service acknowledged, for a test to compare with the store.
 
+Requests go through the standard library's `http.client` on one keep-alive
+connection per agent: a lean client, so that the load generator's own CPU takes as
+little of the machine as it can (httpx costs several times more per request).
+
 Used by benchmarks/service.py (the load figures) and by tests/service/test_faults.py.
 """
 
 from __future__ import annotations
 
+import http.client
+import json
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-import httpx
+from urllib.parse import urlsplit
 
 ANSWERS = ("answered", "confirmed", "no_time", "refuses")  # first_visit, 4 turns to its end
 CUSTOMER = {"name": "王", "title": "先生", "phone": "13812345678", "reference": "C-LOAD"}
@@ -26,6 +31,53 @@ CUSTOMER = {"name": "王", "title": "先生", "phone": "13812345678", "reference
 
 class GaveUp(Exception):
     """A request kept failing past the agent's patience."""
+
+
+@dataclass
+class Response:
+    status_code: int
+    headers: http.client.HTTPMessage  # get() ignores the case of names
+    content: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+
+class Client:
+    """One keep-alive HTTP/1.1 connection, opened again after a transport failure."""
+
+    def __init__(self, base_url: str, headers: Mapping[str, str], timeout: float = 30) -> None:
+        parts = urlsplit(base_url)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.headers, self.timeout = dict(headers), timeout
+        self.conn: http.client.HTTPConnection | None = None
+
+    def request(self, method: str, path: str, json_body: Any = None,
+                headers: Mapping[str, str] | None = None) -> Response:
+        """The response; OSError or http.client.HTTPException when the transport failed."""
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        sent = {**self.headers, **(headers or {})}
+        body = None
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+            sent["Content-Type"] = "application/json"
+        try:
+            self.conn.request(method, path, body=body, headers=sent)
+            answer = self.conn.getresponse()
+            return Response(answer.status, answer.headers, answer.read())
+        except (OSError, http.client.HTTPException):
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
 
 
 @dataclass
@@ -58,13 +110,15 @@ class Agents:
     stop: threading.Event = field(default_factory=threading.Event)
     errors: list[BaseException] = field(default_factory=list)
 
-    def _send(self, client: httpx.Client, method: str, path: str, **kw: Any) -> httpx.Response:
+    def _send(self, client: Client, method: str, path: str, json_body: Any,
+              headers: Mapping[str, str]) -> Response:
         """One request, retried with the same headers and body until it is answered."""
         give_up = time.monotonic() + self.patience
         while True:
+            response: Response | None
             try:
-                response = client.request(method, path, **kw)
-            except httpx.TransportError:
+                response = client.request(method, path, json_body, headers)
+            except (OSError, http.client.HTTPException):
                 response = None
             if response is not None and response.status_code != 503:
                 return response
@@ -80,42 +134,47 @@ class Agents:
     def _agent(self, i: int) -> None:
         base = self.base_urls[i % len(self.base_urls)]
         auth = {"Authorization": f"Bearer {self.tokens[i % len(self.tokens)]}"}
+        client = Client(base, auth)
+        try:
+            self._calls(i, client)
+        finally:
+            client.close()
+
+    def _calls(self, i: int, client: Client) -> None:
         n = 0
-        with httpx.Client(base_url=base, timeout=30, headers=auth) as client:
-            while not self.stop.is_set():
-                n += 1
+        while not self.stop.is_set():
+            n += 1
+            began = time.perf_counter()
+            response = self._send(client, "POST", "/v1/calls", {
+                "flow": "first_visit", "context": {"customer": CUSTOMER}},
+                {"Idempotency-Key": f"agent-{i}-call-{n}"})
+            if response.status_code != 201:
+                self._failed(response)
+                return
+            call = response.json()
+            with self.tally.lock:
+                self.tally.start_seconds.append(time.perf_counter() - began)
+                self.tally.acked[call["id"]] = call["revision"]
+            for answer in ANSWERS:
+                if self.stop.is_set():
+                    return
+                revision = call["revision"]
                 began = time.perf_counter()
-                response = self._send(client, "POST", "/v1/calls", json={
-                    "flow": "first_visit", "context": {"customer": CUSTOMER}},
-                    headers={"Idempotency-Key": f"agent-{i}-call-{n}"})
-                if response.status_code != 201:
+                response = self._send(
+                    client, "POST", f"/v1/calls/{call['id']}/turns",
+                    {"type": "answer", "answer": answer},
+                    {"If-Match": f'"{revision}"', "Idempotency-Key": f"{call['id']}-{revision}"})
+                if response.status_code != 200:
                     self._failed(response)
                     return
                 call = response.json()
                 with self.tally.lock:
-                    self.tally.start_seconds.append(time.perf_counter() - began)
+                    self.tally.turn_seconds.append(time.perf_counter() - began)
                     self.tally.acked[call["id"]] = call["revision"]
-                for answer in ANSWERS:
-                    if self.stop.is_set():
-                        return
-                    revision = call["revision"]
-                    began = time.perf_counter()
-                    response = self._send(
-                        client, "POST", f"/v1/calls/{call['id']}/turns",
-                        json={"type": "answer", "answer": answer},
-                        headers={"If-Match": f'"{revision}"',
-                                 "Idempotency-Key": f"{call['id']}-{revision}"})
-                    if response.status_code != 200:
-                        self._failed(response)
-                        return
-                    call = response.json()
-                    with self.tally.lock:
-                        self.tally.turn_seconds.append(time.perf_counter() - began)
-                        self.tally.acked[call["id"]] = call["revision"]
-                with self.tally.lock:
-                    self.tally.calls_ended += call["status"] == "ended"
+            with self.tally.lock:
+                self.tally.calls_ended += call["status"] == "ended"
 
-    def _failed(self, response: httpx.Response) -> None:
+    def _failed(self, response: Response) -> None:
         with self.tally.lock:
             self.tally.failures.append(f"{response.status_code} {response.text[:200]}")
 

@@ -90,8 +90,11 @@ def serve_command(
         _engine(url).dispose()
         os.environ.update(settings.to_env())
         print(f"callscript serving http://{host}:{port} (API docs at /docs)", file=sys.stderr)
+        from callscript.service.protocol import http_protocol
+
         uvicorn.run("callscript.service.main:app_from_env", factory=True, host=host, port=port,
-                    workers=workers, log_level="warning")
+                    workers=workers, log_level="warning",
+                    http=f"callscript.service.protocol:{http_protocol().__name__}")
 
 
 @db_app.command("upgrade")

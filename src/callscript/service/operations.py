@@ -1,8 +1,9 @@
-"""The service's transactions: start a call, take a turn, abandon, expire, erase.
+"""The service's operations: start a call, take a turn, abandon, expire.
 
-Each is one database transaction: the call row's conditional update on its
-revision, its events appended to the outbox with the next per-call numbers,
-follow-ups listed, and the idempotency key kept with the whole response.
+A start or a turn reads, computes the call in memory, then makes one all-or-nothing
+write (``store.writes``): the call's row (a turn's update is conditional on the
+revision it read), its events with the runtime's per-call numbers, its follow-ups
+and the idempotency key kept with the whole response.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from callscript.service.library import (
 )
 from callscript.service.problems import ApiError
 from callscript.service.state import Service
-from callscript.store import repo
+from callscript.store import repo, writes
+from callscript.store.writes import CallWrite, EventRow, KeyRow
 
 
 @dataclass
@@ -37,10 +39,6 @@ class Reply:
     status: int
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
-
-
-class _Stale(Exception):
-    """The conditional update found another revision: roll back, then answer."""
 
 
 def digest(method: str, path: str, body: Any, if_match: str | None) -> str:
@@ -72,17 +70,13 @@ def load_json(svc: Service, stored: str) -> Any:
     return json.loads(svc.cipher.decrypt(stored))
 
 
-def _events(svc: Service, items: list[runtime.Event]
-            ) -> list[tuple[int, str, str, str | None]]:
+def _events(svc: Service, items: list[runtime.Event]) -> list[EventRow]:
     return [(e.seq, e.kind, e.step, None if e.detail is None else store_json(svc, e.detail))
             for e in items]
 
 
-def _follow_ups(conn: Connection, call_id: str, agent: str, items: list[runtime.Event],
-                now: datetime) -> None:
-    for item in items:
-        if item.kind == "follow_up":
-            repo.add_follow_up(conn, call_id, agent, item.detail, now)
+def _follow_ups(items: list[runtime.Event]) -> list[Mapping[str, Any]]:
+    return [item.detail for item in items if item.kind == "follow_up"]
 
 
 def call_body(row: Row[Any] | Mapping[str, Any], prompt: dict[str, Any] | None) -> dict[str, Any]:
@@ -93,24 +87,37 @@ def call_body(row: Row[Any] | Mapping[str, Any], prompt: dict[str, Any] | None) 
             "updated_at": r["updated_at"].isoformat(), "prompt": prompt}
 
 
-def _replayed(svc: Service, conn: Connection, scope: str, key: str, want: str) -> Reply | None:
-    row = repo.get_key(conn, scope, key, svc.clock() - svc.key_ttl)
-    if row is None:
+StoredKey = tuple[str, str, datetime]  # an idempotency key's digest, response and time
+
+
+def _replayed(svc: Service, found: StoredKey | None, want: str) -> Reply | None:
+    """The reply stored with a retried key, if the key is still kept."""
+    if found is None or found[2] < svc.clock() - svc.key_ttl:
         return None
-    if row.digest != want:
+    kept_digest, response, _ = found
+    if kept_digest != want:
         raise ApiError(422, "Idempotency-Key reused", "this key was used for another request",
                        [("Idempotency-Key", "was sent before with another request")])
-    stored = load_json(svc, row.response)
+    stored = load_json(svc, response)
     return Reply(stored["status"], stored["body"], stored["headers"])
 
 
-def _keep(svc: Service, conn: Connection, scope: str, key: str | None, want: str,
-          reply: Reply) -> None:
-    if key is not None:
-        now = svc.clock()
-        response = {"status": reply.status, "body": reply.body, "headers": reply.headers}
-        repo.put_key(conn, scope, key, want, str(reply.body["id"]), store_json(svc, response), now,
-                     now - svc.key_ttl)
+def _stored_key(svc: Service, scope: str, key: str) -> StoredKey | None:
+    with svc.reads.begin() as conn:
+        row = repo.get_key(conn, scope, key)
+    return None if row is None else (row.digest, row.response, row.created_at)
+
+
+def _key_row(svc: Service, scope: str, key: str | None, found: StoredKey | None, want: str,
+             reply: Reply) -> KeyRow | None:
+    """The key to keep with the reply; a key of that name past its time is dropped first."""
+    if key is None:
+        return None
+    if found is not None:  # past its time: _replayed answered a live one
+        with svc.engine.begin() as conn:
+            repo.drop_key(conn, scope, key)
+    response = {"status": reply.status, "body": reply.body, "headers": reply.headers}
+    return KeyRow(scope, key, want, store_json(svc, response))
 
 
 def _agent_profile(conn: Connection, svc: Service, user: User, agent: str | None) -> AgentProfile:
@@ -132,6 +139,28 @@ def _agent_profile(conn: Connection, svc: Service, user: User, agent: str | None
                         svc.cipher.maybe_decrypt(row.phone))
 
 
+def _started(svc: Service, flow: Flow, given: dict[str, Any], profile: AgentProfile
+             ) -> tuple[runtime.Call, list[runtime.Event], dict[str, Any]]:
+    """The new call, its events and its context, or the 422 that says why not."""
+    try:
+        context = svc.library.build_context(flow, given, profile, svc.deployment)
+    except ContextInvalid as err:
+        raise ApiError(422, "Invalid context", "see errors for the fields at fault",
+                       [(p.field, p.problem) for p in err.problems]) from None
+    try:
+        call, events = runtime.start(flow, context, svc.clock)
+    except ContextError as err:  # checked above; kept so a change there stays a 422
+        raise ApiError(422, "Invalid context", "see errors for the fields at fault",
+                       [(f"context.{p}", "is invalid or missing")
+                        for p in (*err.invalid, *err.missing)] or
+                       [("context", "is invalid")]) from None
+    except NotApplicableError:
+        raise ApiError(422, "Flow does not apply", "the flow's condition is false for "
+                       "this customer", [("context", "does not meet the flow's "
+                                         "applicability condition")]) from None
+    return call, events, context
+
+
 def start_call(svc: Service, user: User, flow_id: str, given: dict[str, Any], agent: str | None,
                key: str | None, request_digest: str) -> Reply:
     flow = svc.library.flow(flow_id)
@@ -139,51 +168,34 @@ def start_call(svc: Service, user: User, flow_id: str, given: dict[str, Any], ag
         raise ApiError(404, "Unknown flow", "no flow has this id; see GET /v1/flows",
                        [("flow", "is not a known flow")])
     scope = f"start:{user.name}"
+    found = _stored_key(svc, scope, key) if key is not None else None
+    if done := _replayed(svc, found, request_digest):
+        return done
+    with svc.reads.begin() as conn:
+        profile = _agent_profile(conn, svc, user, agent)
+    call, events, context = _started(svc, flow, given, profile)
+    now = svc.clock()
+    row = {"id": call.call_id, "flow": flow.id, "flow_version": flow.version,
+           "agent": profile.name, "status": "ended" if call.ended else "live",
+           "step": call.state, "outcome": runtime.disposition(call),
+           "revision": call.revision, "event_seq": events[-1].seq if events else 0,
+           "customer_ref": customer_ref_of(flow, context),
+           "context": store_json(svc, context),
+           "snapshot": svc.cipher.encrypt(runtime.snapshot_text(call)),
+           "erased_record": None, "created_at": now, "updated_at": now}
+    reply = Reply(201, call_body(row, runtime.prompt(call)),
+                  {"ETag": etag(call.revision), "Location": f"/v1/calls/{call.call_id}"})
+    write = CallWrite(call.call_id, profile.name, now, insert=row,
+                      key=_key_row(svc, scope, key, found, request_digest, reply),
+                      follow_ups=_follow_ups(events), events=_events(svc, events))
     try:
-        with svc.engine.begin() as conn:
-            if key is not None and (done := _replayed(svc, conn, scope, key, request_digest)):
-                return done
-            profile = _agent_profile(conn, svc, user, agent)
-            try:
-                context = svc.library.build_context(flow, given, profile, svc.deployment)
-            except ContextInvalid as err:
-                raise ApiError(422, "Invalid context", "see errors for the fields at fault",
-                               [(p.field, p.problem) for p in err.problems]) from None
-            try:
-                call, events = runtime.start(flow, context, svc.clock)
-            except ContextError as err:  # checked above; kept so a change there stays a 422
-                raise ApiError(422, "Invalid context", "see errors for the fields at fault",
-                               [(f"context.{p}", "is invalid or missing")
-                                for p in (*err.invalid, *err.missing)] or
-                               [("context", "is invalid")]) from None
-            except NotApplicableError:
-                raise ApiError(422, "Flow does not apply", "the flow's condition is false for "
-                               "this customer", [("context", "does not meet the flow's "
-                                                 "applicability condition")]) from None
-            now = svc.clock()
-            row = {"id": call.call_id, "flow": flow.id, "flow_version": flow.version,
-                   "agent": profile.name, "status": "ended" if call.ended else "live",
-                   "step": call.state, "outcome": runtime.disposition(call),
-                   "revision": call.revision, "event_seq": events[-1].seq if events else 0,
-                   "customer_ref": customer_ref_of(flow, context),
-                   "context": store_json(svc, context),
-                   "snapshot": svc.cipher.encrypt(runtime.snapshot_text(call)),
-                   "erased_record": None, "created_at": now, "updated_at": now}
-            repo.insert_call(conn, **row)
-            _follow_ups(conn, call.call_id, profile.name, events, now)
-            reply = Reply(201, call_body(row, runtime.prompt(call)),
-                          {"ETag": etag(call.revision), "Location": f"/v1/calls/{call.call_id}"})
-            _keep(svc, conn, scope, key, request_digest, reply)
-            # last: the outbox's lock (PostgreSQL) is held from here to the commit only
-            repo.append_events(conn, call.call_id, _events(svc, events), now)
-            return reply
+        writes.commit(svc.writes, write)
     except IntegrityError:  # the same key, committed first by a concurrent retry
-        if key is None:
+        if key is None or not (done := _replayed(svc, _stored_key(svc, scope, key),
+                                                 request_digest)):
             raise
-        with svc.engine.begin() as conn:
-            if done := _replayed(svc, conn, scope, key, request_digest):
-                return done
-        raise
+        return done
+    return reply
 
 
 def visible_call(conn: Connection, user: User, call_id: str) -> Row[Any]:
@@ -234,63 +246,66 @@ def read_call(svc: Service, user: User, call_id: str) -> Reply:
 
 def take_turn(svc: Service, user: User, call_id: str, if_match: str | None,
               turn: runtime.TurnRequest, key: str | None, request_digest: str) -> Reply:
-    """One turn in one transaction; a lost race is 412, or the first reply for a retried key."""
+    """One turn: one read, then one write that the store applies only at the revision read.
+    A lost race is 412, or the first reply when it was a retry of this very request."""
+    with svc.reads.begin() as conn:
+        row = repo.call_with_key(conn, call_id, key)
+    if row is None or not user.sees_call_of(row.agent):
+        raise ApiError(404, "Unknown call", "no call with this id is visible to you",
+                       [("id", "is not a call you can see")])
+    if user.role != "agent":
+        raise ApiError(403, "Forbidden", "only the call's agent takes its turns")
+    found = None if row.key_digest is None else (row.key_digest, row.key_response,
+                                                  row.key_created_at)
+    if done := _replayed(svc, found, request_digest):
+        return done
+    expected = parse_if_match(if_match)
+    if expected != row.revision:  # first: a stale client must GET the call anew
+        raise _stale()
+    if row.status != "live":
+        raise ApiError(409, "Call has ended", f"the call is {row.status}; no more turns",
+                       [("id", "is not a live call")])
+    call, events = restore(svc, row)
     try:
-        with svc.engine.begin() as conn:
-            row = visible_call(conn, user, call_id)
-            if user.role != "agent":
-                raise ApiError(403, "Forbidden", "only the call's agent takes its turns")
-            if key is not None and (done := _replayed(svc, conn, call_id, key, request_digest)):
-                return done
-            expected = parse_if_match(if_match)
-            if expected != row.revision:  # first: a stale client must GET the call anew
-                raise _Stale
-            if row.status != "live":
-                raise ApiError(409, "Call has ended", f"the call is {row.status}; no more turns",
-                               [("id", "is not a live call")])
-            call, events = restore(svc, row)
-            try:
-                moved = runtime.apply_turn(call, turn, expected, key)
-            except runtime.StaleRevision:  # the snapshot disagrees with the row: never expected
-                raise _Stale from None
-            except runtime.TurnIdReused:
-                moved = False
-            except runtime.TurnRefused as err:
-                raise ApiError(422, "Turn refused", err.detail,
-                               [(err.field, p) for p in err.problems or ("is not allowed here",)]
-                               ) from None
-            except CallEnded:
-                raise ApiError(409, "Call has ended", "the call has ended; no more turns") from None
-            if not moved:  # the runtime remembers this key from another turn of the call
-                raise ApiError(422, "Idempotency-Key reused", "this key was used for another "
-                               "turn of this call", [("Idempotency-Key", "was sent before with "
-                                                      "another request")])
-            now = svc.clock()
-            reply = _write_turn(svc, conn, row, call, events, now)
-            _keep(svc, conn, call_id, key, request_digest, reply)
-            # last: the outbox's lock (PostgreSQL) is held from here to the commit only
-            repo.append_events(conn, call_id, _events(svc, events), now)
-            return reply
-    except (_Stale, IntegrityError):
-        if key is not None:  # a concurrent retry of this very request may have won
-            with svc.engine.begin() as conn:
-                if done := _replayed(svc, conn, call_id, key, request_digest):
-                    return done
-        raise ApiError(412, "Stale revision", "the call has moved on; GET it and try again",
-                       [("If-Match", "is not the call's current revision")]) from None
-
-
-def _write_turn(svc: Service, conn: Connection, row: Row[Any], call: runtime.Call,
-                events: list[runtime.Event], now: datetime) -> Reply:
-    status = "ended" if call.ended else "live"
-    values = {"status": status, "step": call.state, "outcome": runtime.disposition(call),
+        moved = runtime.apply_turn(call, turn, expected, key)
+    except runtime.StaleRevision:  # the snapshot disagrees with the row: never expected
+        raise _stale() from None
+    except runtime.TurnIdReused:
+        moved = False
+    except runtime.TurnRefused as err:
+        raise ApiError(422, "Turn refused", err.detail,
+                       [(err.field, p) for p in err.problems or ("is not allowed here",)]
+                       ) from None
+    except CallEnded:
+        raise ApiError(409, "Call has ended", "the call has ended; no more turns") from None
+    if not moved:  # the runtime remembers this key from another turn of the call
+        raise ApiError(422, "Idempotency-Key reused", "this key was used for another "
+                       "turn of this call", [("Idempotency-Key", "was sent before with "
+                                              "another request")])
+    now = svc.clock()
+    values = {"status": "ended" if call.ended else "live", "step": call.state,
+              "outcome": runtime.disposition(call),
               "event_seq": events[-1].seq if events else row.event_seq,
               "snapshot": svc.cipher.encrypt(runtime.snapshot_text(call)), "updated_at": now}
-    if not repo.update_call(conn, row.id, row.revision, **values):  # the store decides
-        raise _Stale
-    _follow_ups(conn, row.id, row.agent, events, now)
-    new = {**row._mapping, **values, "revision": row.revision + 1}
-    return Reply(200, call_body(new, runtime.prompt(call)), {"ETag": etag(row.revision + 1)})
+    new = {**row._mapping, **values, "revision": expected + 1}
+    reply = Reply(200, call_body(new, runtime.prompt(call)), {"ETag": etag(expected + 1)})
+    write = CallWrite(call_id, row.agent, now, update=values, revision=expected,
+                      key=_key_row(svc, call_id, key, found, request_digest, reply),
+                      follow_ups=_follow_ups(events), events=_events(svc, events))
+    try:
+        if writes.commit(svc.writes, write):
+            return reply
+    except IntegrityError:  # the key, stored first by a concurrent retry
+        pass
+    if key is not None and (done := _replayed(svc, _stored_key(svc, call_id, key),
+                                              request_digest)):
+        return done  # that retry won the race
+    raise _stale()
+
+
+def _stale() -> ApiError:
+    return ApiError(412, "Stale revision", "the call has moved on; GET it and try again",
+                    [("If-Match", "is not the call's current revision")])
 
 
 def close_call(svc: Service, conn: Connection, row: Row[Any], status: str) -> bool:

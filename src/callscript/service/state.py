@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from callscript.service.library import Library
 from callscript.store.crypto import Cipher
-from callscript.store.db import reader
+from callscript.store.db import reader, writer
 
 if TYPE_CHECKING:
     from callscript.service.webhooks import WebhookConfig
@@ -37,3 +37,8 @@ class Service:
     def reads(self) -> Engine:
         """The engine for read-only transactions (see store.db.reader)."""
         return reader(self.engine)
+
+    @cached_property
+    def writes(self) -> Engine:
+        """The engine a start's or a turn's one write uses (see store.db.writer)."""
+        return writer(self.engine)

@@ -55,13 +55,25 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def autocommit(engine: Engine) -> Engine:
+    """PostgreSQL in autocommit: each statement its own transaction, without the round trips
+    of BEGIN and COMMIT (for reads of one statement, and writes made of one)."""
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def writer(engine: Engine) -> Engine:
+    """The engine ``store.writes.commit`` writes with: on PostgreSQL in autocommit (its write
+    is one statement), elsewhere the engine itself (a transaction of several)."""
+    return autocommit(engine) if engine.dialect.name == "postgresql" else engine
+
+
 def reader(engine: Engine) -> Engine:
     """The engine for reads of one statement (token lookups, GETs): on SQLite they do not
     queue for the write lock behind every turn; on PostgreSQL they run in autocommit,
     without the round trips of BEGIN and COMMIT."""
     if engine.dialect.name == "sqlite":
         return engine.execution_options(**{READ_ONLY: True})
-    return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return autocommit(engine)
 
 
 def upgrade(engine: Engine) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Row, and_, delete, func, insert, select, text
 
 from callscript.store.tables import calls, events, follow_ups, idempotency, users
 
-_OUTBOX_LOCK = 7_404_302  # pg advisory lock: events commit in the order of their ids
+OUTBOX_LOCK = 7_404_302  # pg advisory lock: events commit in the order of their ids
 
 
 # -- users --------------------------------------------------------------------------------
@@ -49,6 +49,20 @@ def insert_call(conn: Connection, **values: Any) -> None:
 
 def get_call(conn: Connection, call_id: str) -> Row[Any] | None:
     return conn.execute(select(calls).where(calls.c.id == call_id)).first()
+
+
+_KEY_COLUMNS = (idempotency.c.digest.label("key_digest"),
+                idempotency.c.response.label("key_response"),
+                idempotency.c.created_at.label("key_created_at"))
+
+
+def call_with_key(conn: Connection, call_id: str, key: str | None) -> Row[Any] | None:
+    """The call and, when ``key`` names one of its idempotency keys, that key's digest,
+    response and time (key_* columns, NULL otherwise): a turn's one read."""
+    joined = calls.outerjoin(idempotency, and_(idempotency.c.scope == calls.c.id,
+                                               idempotency.c.key == key))
+    return conn.execute(select(calls, *_KEY_COLUMNS).select_from(joined)
+                        .where(calls.c.id == call_id)).first()
 
 
 def update_call(conn: Connection, call_id: str, expected_revision: int, **values: Any) -> bool:
@@ -94,7 +108,7 @@ def append_events(conn: Connection, call_id: str,
     if conn.dialect.name == "postgresql":
         # ids are taken under a lock held to commit, so a feed reader that has seen id n
         # never later finds a smaller id committed (SQLite has one writer anyway)
-        conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _OUTBOX_LOCK})
+        conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": OUTBOX_LOCK})
     conn.execute(insert(events), rows)
 
 
@@ -146,20 +160,22 @@ def mark_follow_up_done(conn: Connection, follow_up_id: int, by: str, now: datet
 
 # -- idempotency keys ---------------------------------------------------------------------
 
-def get_key(conn: Connection, scope: str, key: str, since: datetime) -> Row[Any] | None:
+def get_key(conn: Connection, scope: str, key: str) -> Row[Any] | None:
+    """The key, however old: the caller tells a live one from one past its time."""
     return conn.execute(select(idempotency).where(and_(
-        idempotency.c.scope == scope, idempotency.c.key == key,
-        idempotency.c.created_at >= since))).first()
+        idempotency.c.scope == scope, idempotency.c.key == key))).first()
 
 
 def put_key(conn: Connection, scope: str, key: str, digest: str, call_id: str, response: str,
-            now: datetime, expired_before: datetime) -> None:
-    # an expired key of the same name is replaced: keys are kept 24 hours
-    conn.execute(delete(idempotency).where(and_(idempotency.c.scope == scope,
-                                                idempotency.c.key == key,
-                                                idempotency.c.created_at < expired_before)))
+            now: datetime) -> None:
     conn.execute(insert(idempotency).values(scope=scope, key=key, digest=digest, call_id=call_id,
                                             response=response, created_at=now))
+
+
+def drop_key(conn: Connection, scope: str, key: str) -> None:
+    """A key past its time, before its name is used again (keys are kept 24 hours)."""
+    conn.execute(delete(idempotency).where(and_(idempotency.c.scope == scope,
+                                                idempotency.c.key == key)))
 
 
 def purge_keys(conn: Connection, before: datetime) -> int:
