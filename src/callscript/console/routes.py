@@ -51,11 +51,8 @@ class Console:
             return None
         if self.signer.expired(session):
             return None
-        with self.svc.engine.begin() as conn:
-            row = repo.user_by_token(conn, session.token_hash)
-        if row is None or row.name != session.user:
-            return None
-        return User(row.name, row.role)
+        user = self.svc.users.lookup(session.token_hash)
+        return user if user is not None and user.name == session.user else None
 
     def set_cookie(self, response: Response, request: Request, session: Session) -> None:
         response.set_cookie(COOKIE, self.signer.dump(session), httponly=True, samesite="strict",

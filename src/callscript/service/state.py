@@ -15,6 +15,7 @@ from callscript.store.crypto import Cipher
 from callscript.store.db import reader, writer
 
 if TYPE_CHECKING:
+    from callscript.service.tokens import Users
     from callscript.service.webhooks import WebhookConfig
 
 
@@ -42,3 +43,10 @@ class Service:
     def writes(self) -> Engine:
         """The engine a start's or a turn's one write uses (see store.db.writer)."""
         return writer(self.engine)
+
+    @cached_property
+    def users(self) -> Users:
+        """Whose a bearer token is (see service.tokens); its listener runs with the app."""
+        from callscript.service.tokens import Users
+
+        return Users(self.engine)

@@ -10,7 +10,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, delete, func, insert, select, text, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 
 from callscript.store.tables import calls, events, follow_ups, idempotency, users
 
@@ -25,12 +36,17 @@ def add_user(conn: Connection, name: str, role: str, token_hash: str, display_na
                                       display_name=display_name, phone=phone, created_at=now))
 
 
+# The statements of every request are built once: building one costs more than running it
+_USER_BY_TOKEN = select(users).where(users.c.token_hash == bindparam("token_hash"))
+_USER_BY_NAME = select(users).where(users.c.name == bindparam("name"))
+
+
 def user_by_token(conn: Connection, token_hash: str) -> Row[Any] | None:
-    return conn.execute(select(users).where(users.c.token_hash == token_hash)).first()
+    return conn.execute(_USER_BY_TOKEN, {"token_hash": token_hash}).first()
 
 
 def user_by_name(conn: Connection, name: str) -> Row[Any] | None:
-    return conn.execute(select(users).where(users.c.name == name)).first()
+    return conn.execute(_USER_BY_NAME, {"name": name}).first()
 
 
 def list_users(conn: Connection) -> Sequence[Row[Any]]:
@@ -48,21 +64,23 @@ def insert_call(conn: Connection, **values: Any) -> None:
 
 
 def get_call(conn: Connection, call_id: str) -> Row[Any] | None:
-    return conn.execute(select(calls).where(calls.c.id == call_id)).first()
+    return conn.execute(_GET_CALL, {"call_id": call_id}).first()
 
 
-_KEY_COLUMNS = (idempotency.c.digest.label("key_digest"),
-                idempotency.c.response.label("key_response"),
-                idempotency.c.created_at.label("key_created_at"))
+_GET_CALL = select(calls).where(calls.c.id == bindparam("call_id"))
+_CALL_WITH_KEY = (
+    select(calls, idempotency.c.digest.label("key_digest"),
+           idempotency.c.response.label("key_response"),
+           idempotency.c.created_at.label("key_created_at"))
+    .select_from(calls.outerjoin(idempotency, and_(idempotency.c.scope == calls.c.id,
+                                                   idempotency.c.key == bindparam("key"))))
+    .where(calls.c.id == bindparam("call_id")))
 
 
 def call_with_key(conn: Connection, call_id: str, key: str | None) -> Row[Any] | None:
     """The call and, when ``key`` names one of its idempotency keys, that key's digest,
     response and time (key_* columns, NULL otherwise): a turn's one read."""
-    joined = calls.outerjoin(idempotency, and_(idempotency.c.scope == calls.c.id,
-                                               idempotency.c.key == key))
-    return conn.execute(select(calls, *_KEY_COLUMNS).select_from(joined)
-                        .where(calls.c.id == call_id)).first()
+    return conn.execute(_CALL_WITH_KEY, {"call_id": call_id, "key": key}).first()
 
 
 def update_call(conn: Connection, call_id: str, expected_revision: int, **values: Any) -> bool:
@@ -160,10 +178,13 @@ def mark_follow_up_done(conn: Connection, follow_up_id: int, by: str, now: datet
 
 # -- idempotency keys ---------------------------------------------------------------------
 
+_GET_KEY = select(idempotency).where(and_(idempotency.c.scope == bindparam("scope"),
+                                          idempotency.c.key == bindparam("key")))
+
+
 def get_key(conn: Connection, scope: str, key: str) -> Row[Any] | None:
     """The key, however old: the caller tells a live one from one past its time."""
-    return conn.execute(select(idempotency).where(and_(
-        idempotency.c.scope == scope, idempotency.c.key == key))).first()
+    return conn.execute(_GET_KEY, {"scope": scope, "key": key}).first()
 
 
 def put_key(conn: Connection, scope: str, key: str, digest: str, call_id: str, response: str,
