@@ -104,6 +104,27 @@ class Served:
                 found.append(int(entry.name))
         return sorted(found)
 
+    def busiest_worker(self) -> int:
+        """The worker holding the most client connections on our port (a kill that hits
+        no connection proves nothing; the kernel may give one worker all of them)."""
+        established = set()
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with contextlib.suppress(OSError):
+                for line in Path(table).read_text().splitlines()[1:]:
+                    fields = line.split()
+                    if int(fields[1].rsplit(":", 1)[1], 16) == self.port and fields[3] == "01":
+                        established.add(fields[9])  # the socket's inode
+
+        def held(pid: int) -> int:
+            count = 0
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    link = os.readlink(fd)
+                    count += link.startswith("socket:[") and link[8:-1] in established
+            return count
+
+        return max(self.worker_pids(), key=held)
+
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)

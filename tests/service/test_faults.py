@@ -61,7 +61,7 @@ def test_a_worker_killed_mid_run_loses_no_acknowledged_turn(db_url: str, tmp_pat
         agents = Agents([served.base_url], [served.token], AGENTS)
         threads = agents.start()
         time.sleep(1.5)
-        victim = served.worker_pids()[0]
+        victim = served.busiest_worker()
         os.kill(victim, signal.SIGKILL)  # no cleanup, mid-transaction for some agents
         deadline = time.monotonic() + 30
         while victim in served.worker_pids() or len(served.worker_pids()) < 2:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,8 @@ DEFAULT_URL = "sqlite:///callscript.db"  # in the working folder: the embedded d
 MIGRATIONS = Path(__file__).parent / "migrations"
 READ_ONLY = "callscript_read_only"  # an execution option: this transaction only reads
 _MIGRATION_LOCK = 7_404_301  # a pg_advisory_lock id: one migrating process at a time
+_HOLDS_WRITERS = "callscript_holds_writers"  # in a SQLite connection's info: it holds the lock
+_WRITER_WAIT = 30.0  # seconds, as SQLite's busy timeout
 
 
 def normalise_url(url: str) -> str:
@@ -43,15 +46,32 @@ def make_engine(url: str) -> Engine:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
+    # This process's writers queue here rather than in SQLite's busy handler, which sleeps
+    # in steps of up to 100 ms and made the slowest turns wait that long under load.
+    # Other processes (the CLI) still meet the busy timeout. A writer that cannot get it in
+    # time goes on to SQLite's own lock, so a lost release can slow writes, never stop them.
+    writers = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
         if connection.get_execution_options().get(READ_ONLY):
             connection.exec_driver_sql("BEGIN")  # WAL: a reader needs no lock, waits for none
             return
-        # take the write lock at the start: a turn's read and conditional write are atomic
-        # and two writers never deadlock upgrading from a shared lock
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.info[_HOLDS_WRITERS] = writers.acquire(timeout=_WRITER_WAIT)
+        try:
+            # the write lock at the start: a read and its conditional write are atomic, and
+            # two writers never deadlock upgrading from a shared lock
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release(connection)
+            raise
 
+    def _release(connection: Any) -> None:
+        if connection.info.pop(_HOLDS_WRITERS, False):
+            writers.release()
+
+    event.listen(engine, "commit", _release)
+    event.listen(engine, "rollback", _release)
     return engine
 
 
