@@ -201,3 +201,35 @@ class Agents:
         if self.errors:
             raise self.errors[0]
         return self.tally
+
+
+def open_calls(base_url: str, token: str, count: int, threads: int = 8) -> list[str]:
+    """Start ``count`` first visits and leave them live (calls waiting on an answer), as a
+    busy centre's store holds them; their ids. Each start is sent once, with its own key."""
+    ids: list[str] = []
+    lock = threading.Lock()
+    errors: list[str] = []
+
+    def starter(part: int) -> None:
+        client = Client(base_url, {"Authorization": f"Bearer {token}"})
+        try:
+            for n in range(part, count, threads):
+                response = client.request("POST", "/v1/calls", {
+                    "flow": "first_visit", "context": {"customer": CUSTOMER}},
+                    {"Idempotency-Key": f"open-{n}"})
+                if response.status_code != 201:
+                    errors.append(f"{response.status_code} {response.text[:200]}")
+                    return
+                with lock:
+                    ids.append(response.json()["id"])
+        finally:
+            client.close()
+
+    workers = [threading.Thread(target=starter, args=(i,)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    if errors:
+        raise GaveUp(f"opening calls failed: {errors[0]}")
+    return ids

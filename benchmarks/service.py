@@ -32,7 +32,7 @@ from tests.service import postgres
 from tests.service.servers import Served, serving
 
 from benchmarks import run as inprocess
-from benchmarks.agents import ANSWERS, Agents, Tally
+from benchmarks.agents import ANSWERS, Agents, Tally, open_calls
 from callscript import Call, builtin_flows
 from callscript.store.db import normalise_url
 from callscript.store.tables import calls
@@ -125,22 +125,44 @@ def stored_calls(url: str) -> int:
     return count
 
 
-def measure(seconds: float, agents: int) -> dict[str, Any]:
-    figures: dict[str, Any] = {}
+def live_calls(url: str) -> int:
+    engine = create_engine(normalise_url(url))
+    with engine.connect() as conn:
+        count = int(conn.execute(select(func.count()).select_from(calls)
+                                 .where(calls.c.status == "live")).scalar_one())
+    engine.dispose()
+    return count
+
+
+def measure(seconds: float, levels: list[int], open_before: int) -> dict[str, Any]:
+    """SQLite with one worker at the middle load level; PostgreSQL with two workers at every
+    level, its store first given ``open_before`` live calls through the API."""
+    figures: dict[str, Any] = {"sqlite": [], "postgresql": []}
+    middle = levels[len(levels) // 2]
     with tempfile.TemporaryDirectory() as folder:
         sqlite = f"sqlite:///{Path(folder) / 'callscript.db'}"
         with serving(sqlite, Path(folder), workers=1) as served:
-            figures["sqlite"] = load(served, agents, seconds, None)
-        figures["sqlite"]["stored_calls"] = stored_calls(sqlite)
-        print("sqlite, 1 worker:", _line(figures["sqlite"]), flush=True)
+            row = load(served, middle, seconds, None)
+        row["stored_calls"], row["live_calls"] = stored_calls(sqlite), live_calls(sqlite)
+        figures["sqlite"].append(row)
+        print("sqlite, 1 worker:", _line(row), flush=True)
     if postgres.binaries() is None:
         print("PostgreSQL is not installed: its rows are skipped", file=sys.stderr)
     else:
-        with tempfile.TemporaryDirectory() as folder, postgres_database() as (url, postmaster):
-            with serving(url, Path(folder), workers=2) as served:
-                figures["postgresql"] = load(served, agents, seconds, postmaster)
-            figures["postgresql"]["stored_calls"] = stored_calls(url)
-            print("postgresql, 2 workers:", _line(figures["postgresql"]), flush=True)
+        with (tempfile.TemporaryDirectory() as folder,
+              postgres_database() as (url, postmaster),
+              serving(url, Path(folder), workers=2) as served):
+            began = time.perf_counter()
+            open_calls(served.base_url, served.token, open_before)
+            figures["opened"] = {"calls": open_before,
+                                 "seconds": time.perf_counter() - began}
+            print(f"opened {open_before:,} live calls in "
+                  f"{figures['opened']['seconds']:.1f} s", flush=True)
+            for agents in levels:
+                row = load(served, agents, seconds, postmaster)
+                row["stored_calls"], row["live_calls"] = stored_calls(url), live_calls(url)
+                figures["postgresql"].append(row)
+                print(f"postgresql, 2 workers, {agents} agents:", _line(row), flush=True)
     figures["inprocess"] = inprocess.best_of(5, lambda: stateless_turns(400))
     print(f"in-process turn: {figures['inprocess']['callscript']:.1f} µs", flush=True)
     figures["load_average"] = os.getloadavg()[0]
@@ -171,22 +193,25 @@ def _line(f: dict[str, Any]) -> str:
             f"{f['workers_cpu']:.0%}, PostgreSQL {f['db_cpu']:.0%}")
 
 
-def section(figures: dict[str, Any], seconds: float, agents: int) -> str:
+def section(figures: dict[str, Any], seconds: float) -> str:
     rows = []
     for name, label in (("sqlite", "SQLite, 1 worker"), ("postgresql", "PostgreSQL, 2 workers")):
-        f = figures.get(name)
-        if f is None:
-            continue
-        rows.append(
-            f"| {label} | {f['turns_per_s']:,.0f} | {f['p50_ms']:.1f} ms | {f['p99_ms']:.1f} ms "
-            f"| {f['starts_per_s']:,.0f} ({f['start_p50_ms']:.1f} ms) | {f['generator_cpu']:.0%} "
-            f"| {f['workers_cpu']:.0%} | {f['db_cpu']:.0%} | {f['stored_calls']:,} |")
-    pg = figures.get("postgresql")
-    met = pg is not None and pg["turns_per_s"] >= 1000 and pg["p99_ms"] <= 50
-    floor = pg is not None and pg["turns_per_s"] >= 500 and pg["p99_ms"] <= 50
-    verdict = ("met" if met else "**not met**; the floor of 500 turns/s at p99 ≤ 50 ms is "
-               + ("met" if floor else "**not met** either"))
+        for f in figures.get(name, []):
+            rows.append(
+                f"| {label} | {f['agents']} | {f['turns_per_s']:,.0f} | {f['p50_ms']:.1f} ms "
+                f"| {f['p99_ms']:.1f} ms | {f['starts_per_s']:,.0f} ({f['start_p50_ms']:.1f} ms) "
+                f"| {f['generator_cpu']:.0%} | {f['workers_cpu']:.0%} | {f['db_cpu']:.0%} "
+                f"| {f['stored_calls']:,} ({f['live_calls']:,} live) |")
+    pg = figures.get("postgresql", [])
+    within = [f for f in pg if f["p99_ms"] <= 50]
+    best = max((f["turns_per_s"] for f in within), default=0.0)
+    verdict = ("met" if best >= 1000 else "**not met**; the floor of 500 turns/s at p99 ≤ 50 ms "
+               "is " + ("met" if best >= 500 else "**not met** either"))
     inproc = figures["inprocess"]
+    opened = figures.get("opened")
+    opening = (f"Before the PostgreSQL rows, {opened['calls']:,} first visits were started "
+               f"through the API and left live ({opened['seconds']:.0f} s): the store holds "
+               "them throughout, as a busy centre's would. " if opened else "")
     return "\n".join([
         BEGIN,
         "## The service under load",
@@ -194,22 +219,22 @@ def section(figures: dict[str, Any], seconds: float, agents: int) -> str:
         f"Measured by `.venv/bin/python -m benchmarks.service` on {platform.machine()}, Python "
         f"{platform.python_version()}, {datetime.now():%Y-%m-%d}, {CORES} cores shared with the "
         f"load generator and the database (load average {figures['load_average']:.1f} at the "
-        "end: other engineers' work shared the machine). "
-        f"{agents} simulated agents, each a thread with its own keep-alive connection, drove "
-        f"complete first visits (a start, then 4 answers with `If-Match` and an "
-        f"`Idempotency-Key`) for {seconds:.0f} s after a warm-up, over loopback HTTP.",
+        "end). Simulated agents, each a thread with its own keep-alive connection "
+        "(`benchmarks/agents.py`, on the standard library's `http.client`), drove complete "
+        "first visits (a start, then 4 answers with `If-Match` and an `Idempotency-Key`) for "
+        f"{seconds:.0f} s per row after a warm-up, over loopback HTTP. " + opening,
         "",
-        "| set-up | turns/s | turn p50 | turn p99 | starts/s (p50) | CPU: load generator "
-        "| CPU: workers | CPU: PostgreSQL | calls stored |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| set-up | agents | turns/s | turn p50 | turn p99 | starts/s (p50) | CPU: load "
+        "generator | CPU: workers | CPU: PostgreSQL | calls stored (live) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         *rows,
         "| in-process stateless turn, same answers: restore + answer + prompt + snapshot, "
-        "median, same run | "
-        f"{1e6 / inproc['callscript']:,.0f} per core | {inproc['callscript']:.1f} µs | - | - "
-        "| - | - | - | - |",
+        f"median, same run | - | {1e6 / inproc['callscript']:,.0f} per core "
+        f"| {inproc['callscript']:.1f} µs | - | - | - | - | - | - |",
         "",
         "CPU columns are shares of the whole machine (all cores) over the measured window. "
-        f"Goal on PostgreSQL: 1,000 turns/s with p99 ≤ 50 ms: {verdict}.",
+        f"Goal on PostgreSQL: 1,000 turns/s with p99 ≤ 50 ms: {verdict} (best row within "
+        f"the p99: {best:,.0f} turns/s).",
         "",
         *PROFILE,
         "",
@@ -268,13 +293,16 @@ def write_section(text_: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=10, help="measured window per set-up")
-    parser.add_argument("--agents", type=int, default=16, help="simulated agents (threads)")
+    parser.add_argument("--seconds", type=float, default=10, help="measured window per row")
+    parser.add_argument("--agents", type=int, nargs="+", default=[4, 8, 16],
+                        help="load levels: simulated agents (threads) per row")
+    parser.add_argument("--open", type=int, default=10_000,
+                        help="live calls started before the PostgreSQL rows")
     parser.add_argument("--no-write", action="store_true", help="do not write docs/performance.md")
     args = parser.parse_args()
-    figures = measure(args.seconds, args.agents)
+    figures = measure(args.seconds, args.agents, args.open)
     if not args.no_write:
-        write_section(section(figures, args.seconds, args.agents))
+        write_section(section(figures, args.seconds))
         print("wrote docs/performance.md")
     return 0
 
