@@ -5,7 +5,8 @@
 
 Two set-ups, each a real `callscript serve` on a fresh database in a temporary folder:
 SQLite with one worker, and PostgreSQL (a throw-away server from Debian's package, as
-the tests start it) with two. Agents (benchmarks/agents.py, one thread and connection
+the tests start it, but flushing every commit to disk as a production server does) with
+two. Agents (benchmarks/agents.py, one thread and connection
 each) start first visits and answer them to the end for a fixed time, then stop. The
 same turns taken in-process (restore, answer, snapshot: what a worker does besides HTTP
 and the database) are measured in the same run, beside them.
@@ -107,8 +108,8 @@ def _self_cpu() -> float:
 
 
 @contextmanager
-def postgres_database() -> Iterator[tuple[str, int]]:
-    with postgres.running_server() as server:
+def postgres_database(durable: bool = False) -> Iterator[tuple[str, int]]:
+    with postgres.running_server(durable) as server:
         admin = create_engine(normalise_url(server.url), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text("CREATE DATABASE bench"))
@@ -150,7 +151,7 @@ def measure(seconds: float, levels: list[int], open_before: int) -> dict[str, An
         print("PostgreSQL is not installed: its rows are skipped", file=sys.stderr)
     else:
         with (tempfile.TemporaryDirectory() as folder,
-              postgres_database() as (url, postmaster),
+              postgres_database(durable=True) as (url, postmaster),
               serving(url, Path(folder), workers=2) as served):
             began = time.perf_counter()
             open_calls(served.base_url, served.token, open_before)

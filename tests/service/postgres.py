@@ -31,7 +31,8 @@ def _as_server_user(args: list[str]) -> list[str]:
 class Server:
     """A running throw-away server that a fault test may stop and start again."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, durable: bool = False) -> None:
+        self.durable = durable  # flush every commit to disk, as a production server does
         bin_dir = binaries()
         assert bin_dir is not None
         self.root, self.bin_dir = root, bin_dir
@@ -44,8 +45,9 @@ class Server:
                        check=check, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     def start(self) -> None:
-        options = (f"-k {self.sockets} -p {PORT} -c listen_addresses='' -c fsync=off "
-                   "-c max_connections=200 -c synchronous_commit=off")
+        options = f"-k {self.sockets} -p {PORT} -c listen_addresses='' -c max_connections=200"
+        if not self.durable:  # tests need no crash safety: faster
+            options += " -c fsync=off -c synchronous_commit=off"
         self._pg_ctl("-l", str(self.root / "server.log"), "-o", options, "start")
 
     def stop(self, mode: str = "fast") -> None:
@@ -54,10 +56,10 @@ class Server:
 
 
 @contextmanager
-def running_server() -> Iterator[Server]:
+def running_server(durable: bool = False) -> Iterator[Server]:
     """Start a server; yield it; stop and delete it after."""
     root = Path(tempfile.mkdtemp(prefix="callscript-pg-"))
-    server = Server(root)
+    server = Server(root, durable)
     server.sockets.mkdir()
     if os.geteuid() == 0:
         shutil.chown(root, "postgres")
