@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -74,9 +75,8 @@ def test_without_its_listener_a_worker_remembers_nothing(pg: Env) -> None:
     assert users.remembered(hash_token(pg.tokens["supervisor"])) is not None
 
 
-def test_sqlite_reads_users_on_every_request(env: Env) -> None:
-    if env.svc.engine.dialect.name != "sqlite":
-        pytest.skip("the PostgreSQL side is above")
-    assert env.client.get("/v1/calls", headers=env.auth("agent")).status_code == 200
-    assert not env.svc.users.listening
-    assert env.svc.users.remembered(hash_token(env.tokens["agent"])) is None
+def test_sqlite_reads_users_on_every_request(tmp_path: Path) -> None:
+    with open_env(f"sqlite:///{tmp_path / 'callscript.db'}") as env:
+        assert env.client.get("/v1/calls", headers=env.auth("agent")).status_code == 200
+        assert not env.svc.users.listening
+        assert env.svc.users.remembered(hash_token(env.tokens["agent"])) is None
