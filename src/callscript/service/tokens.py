@@ -98,19 +98,26 @@ class Users:
 
         conninfo = self._engine.url.set(drivername="postgresql").render_as_string(
             hide_password=False)
+        warned = False  # once per outage, not once a second
         while not self._stop.is_set():
             try:
                 with psycopg.connect(conninfo, autocommit=True, connect_timeout=5,
                                      application_name=APPLICATION) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
                     self._set_listening(True)  # from here on every change is heard
+                    if warned:
+                        _log.warning("listening for changes to users again")
+                        warned = False
                     while not self._stop.is_set():
                         for _ in conn.notifies(timeout=1.0):
                             self.forget()
                         conn.execute("SELECT 1")  # a dead connection fails here, within a second
             except psycopg.Error as err:
-                _log.warning("not listening for changes to users (%s): reading them on every "
-                             "request until the database answers", type(err).__name__)
+                if not warned:
+                    _log.warning("not listening for changes to users (%s): reading them on "
+                                 "every request until the database answers",
+                                 type(err).__name__)
+                    warned = True
             finally:
                 self._set_listening(False)
             self._stop.wait(1.0)
