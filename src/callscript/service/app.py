@@ -145,7 +145,7 @@ def create_app(svc: Service, sweep: bool = True) -> FastAPI:
     @app.get("/healthz", summary="Is the service and its database up",
              response_model=Health, responses=responses())
     def healthz() -> dict[str, str]:
-        with svc.engine.connect() as conn:
+        with svc.reads.connect() as conn:  # one round trip on PostgreSQL (autocommit)
             conn.execute(text("SELECT 1"))
         return {"status": "ok", "database": "ok"}
 
