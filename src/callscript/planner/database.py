@@ -1,0 +1,163 @@
+"""The service's database as the planner's input and output (``callscript plan --db URL``).
+
+Earlier calls are read in bulk, column-wise, from ``calls`` and ``follow_ups`` (the columns
+the planner needs are plain, none is encrypted); the worklist is stored in ``worklist``
+with its context encrypted by the service's data key, replacing the day's earlier plan in
+one transaction. Needs the planner and service extras.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+from callscript.planner.inputs import InputError, RecordSource
+from callscript.store import worklist_repo
+from callscript.store.crypto import Cipher
+from callscript.store.db import MIGRATIONS, READ_ONLY, make_engine, normalise_url
+
+_UTC = pl.Datetime("us", "UTC")
+_FOLLOW_UP = pl.Struct({"kind": pl.String, "due": pl.String})
+LIVE = "live"  # the disposition a call still in progress is counted with (no library declares it)
+STORED_COLUMNS = ("agent_id", "customer_ref", "flow", "reason", "priority", "window_start",
+                  "window_end", "attempt")
+
+
+def shown_url(url: str) -> str:
+    """The URL as an error may say it: the password masked."""
+    try:
+        return make_url(normalise_url(url)).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(not a database URL)"
+
+
+def _head() -> str | None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def open_database(url: str) -> Engine:
+    """An engine on the service's database, checked: reachable and migrated to this version.
+
+    Raises InputError naming the URL (its password masked), never creating a database.
+    """
+    from alembic.migration import MigrationContext
+
+    shown = shown_url(url)
+    try:
+        parsed = make_url(normalise_url(url))
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") \
+                and not Path(parsed.database).exists():
+            raise InputError(f"--db {shown}: no such database file (start the service on it, or "
+                             "run `callscript db upgrade --db URL`)")
+        engine = make_engine(url)
+    except (ArgumentError, NoSuchModuleError, ValueError):
+        raise InputError(f"--db {shown}: not a database URL the service opens "
+                         "(sqlite:///FILE or postgresql://USER@HOST/NAME)") from None
+    try:
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+    except SQLAlchemyError as err:
+        engine.dispose()
+        cause = type(getattr(err, "orig", None) or err).__name__
+        raise InputError(f"--db {shown}: cannot open the database ({cause})") from None
+    head = _head()
+    if current != head:
+        engine.dispose()
+        state = "has no callscript schema" if current is None else \
+            f"is at schema version {current}, this callscript needs {head}"
+        raise InputError(f"--db {shown}: the database {state}; run `callscript db upgrade --db URL` "
+                         "(or start `callscript serve` on it) first")
+    return engine
+
+
+@contextmanager
+def _database_errors(engine: Engine) -> Iterator[None]:
+    try:
+        yield
+    except SQLAlchemyError as err:
+        cause = type(getattr(err, "orig", None) or err).__name__
+        raise InputError(f"--db {engine.url.render_as_string(hide_password=True)}: the database "
+                         f"failed ({cause})") from None
+
+
+def _frame(chunks: Iterator[Sequence[Any]], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Fetched tuples, a chunk at a time, as columns (no Python object per row kept)."""
+    parts = []
+    for chunk in chunks:
+        columns: list[Sequence[Any]] = list(zip(*chunk, strict=True)) if chunk else [[] for _ in schema]
+        parts.append(pl.DataFrame({name: pl.Series(name, values, dtype=dtype, strict=False)
+                                   for (name, dtype), values in zip(schema.items(), columns,
+                                                                    strict=True)}))
+    return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
+
+
+def _instant(column: str, dtype: pl.DataType) -> pl.Expr:
+    if dtype == pl.String:  # SQLite's stored text: UTC without an offset
+        return pl.coalesce(pl.col(column).str.to_datetime(fmt, time_zone="UTC", strict=False)
+                           for fmt in ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M:%S"))
+    return pl.from_epoch(pl.col(column), time_unit="us").dt.replace_time_zone("UTC")
+
+
+def records_from_db(engine: Engine) -> RecordSource:
+    """Earlier calls from the service's database: every call with a customer that ended, was
+    abandoned or expired (its disposition, else its status) or is still live (counted as an
+    attempt made when it last moved, disposition ``live``), with its open follow-ups."""
+
+    def read(since: datetime) -> pl.LazyFrame:
+        # one transaction (PostgreSQL's server-side cursor needs one); on SQLite a reader's
+        with _database_errors(engine), engine.execution_options(**{READ_ONLY: True}).begin() as conn:
+            stamp: pl.DataType = pl.String() if conn.dialect.name == "sqlite" else pl.Int64()
+            found = _frame(worklist_repo.call_columns(conn, since), {
+                "id": pl.String(), "customer_ref": pl.String(), "flow": pl.String(),
+                "outcome": pl.String(), "status": pl.String(), "ended_at": stamp})
+            due = _frame(worklist_repo.follow_up_columns(conn, since), {
+                "id": pl.String(), "kind": pl.String(), "due": pl.String()})
+        lists = due.group_by("id").agg(pl.struct("kind", "due").alias("follow_ups"))
+        disposition = (pl.when(pl.col("status") == LIVE).then(pl.lit(LIVE))
+                       .otherwise(pl.coalesce("outcome", "status")))
+        return (found.lazy().join(lists.lazy(), on="id", how="left")
+                .select("customer_ref", "flow", disposition.alias("disposition"),
+                        _instant("ended_at", stamp).alias("ended_at"),
+                        pl.col("follow_ups").cast(pl.List(_FOLLOW_UP))))
+
+    return read
+
+
+def _rows(worklist: pl.DataFrame, cipher: Cipher, plan_id: str
+          ) -> Iterator[list[dict[str, Any]]]:
+    seq = 0
+    for part in worklist.iter_slices(worklist_repo.CHUNK):
+        columns = [part.get_column(c).to_list() for c in STORED_COLUMNS]
+        contexts = [cipher.encrypt(c) for c in part.get_column("customer_context").to_list()]
+        chunk = []
+        for values, context in zip(zip(*columns, strict=True), contexts, strict=True):
+            seq += 1
+            chunk.append({"plan_id": plan_id, "seq": seq, "context": context,
+                          **dict(zip(STORED_COLUMNS, values, strict=True))})
+        yield chunk
+
+
+def store_worklist(engine: Engine, cipher: Cipher, worklist: pl.DataFrame, day: date,
+                   planned_at: datetime, policy: str, timezone: str, estimated: bool
+                   ) -> tuple[str, int]:
+    """The worklist (with its ``customer_context`` column) as the day's plan: (plan id, rows)."""
+    plan_id = uuid.uuid4().hex
+    header = {"id": plan_id, "day": day, "planned_at": planned_at, "policy": policy,
+              "timezone": timezone, "calendar_estimated": estimated}
+    with _database_errors(engine), engine.begin() as conn:
+        written = worklist_repo.replace_plan(conn, header, _rows(worklist, cipher, plan_id))
+    return plan_id, written

@@ -1,0 +1,113 @@
+"""The stored worklist and the earlier calls the planner reads, over one connection.
+
+As in ``store.repo``, contexts go in and out as stored (encrypted) text: this module
+never sees a key. The caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Row,
+    String,
+    and_,
+    cast,
+    delete,
+    func,
+    insert,
+    select,
+    type_coerce,
+)
+
+from callscript.store.tables import calls, follow_ups, worklist, worklist_plans
+
+CHUNK = 20_000  # rows per executemany / per fetch: bounded memory, few round trips
+# the calls the planner counts: every call that happened (live ones are today's attempts)
+COUNTED = ("live", "ended", "abandoned", "expired")
+
+
+def replace_plan(conn: Connection, header: Mapping[str, Any],
+                 rows: Iterable[Sequence[dict[str, Any]]]) -> int:
+    """The day's plan replaced by ``header`` (id, day, planned_at, …) and its rows, given in
+    chunks; returns the rows written. One transaction: readers see the old plan or the new."""
+    old = conn.execute(select(worklist_plans.c.id)
+                       .where(worklist_plans.c.day == header["day"])).scalar_one_or_none()
+    if old is not None:
+        conn.execute(delete(worklist).where(worklist.c.plan_id == old))
+        conn.execute(delete(worklist_plans).where(worklist_plans.c.id == old))
+    written = 0
+    for chunk in rows:
+        if chunk:
+            conn.execute(insert(worklist), list(chunk))
+            written += len(chunk)
+    conn.execute(insert(worklist_plans).values(**{**header, "rows": written}))
+    return written
+
+
+def plan_of_day(conn: Connection, day: date) -> Row[Any] | None:
+    return conn.execute(select(worklist_plans).where(worklist_plans.c.day == day)).first()
+
+
+def latest_plan(conn: Connection) -> Row[Any] | None:
+    """The plan made last (whatever its day): its time zone says what "today" is."""
+    return conn.execute(select(worklist_plans).order_by(worklist_plans.c.planned_at.desc())
+                        .limit(1)).first()
+
+
+def plan_rows(conn: Connection, plan_id: str, agent: str | None, after: int,
+              limit: int) -> Sequence[Row[Any]]:
+    query = (select(worklist).where(and_(worklist.c.plan_id == plan_id, worklist.c.seq > after))
+             .order_by(worklist.c.seq).limit(limit))
+    if agent is not None:
+        query = query.where(worklist.c.agent_id == agent)
+    return conn.execute(query).all()
+
+
+def plan_row(conn: Connection, plan_id: str, seq: int) -> Row[Any] | None:
+    return conn.execute(select(worklist).where(and_(worklist.c.plan_id == plan_id,
+                                                    worklist.c.seq == seq))).first()
+
+
+def erase_customer(conn: Connection, customer_ref: str) -> int:
+    """A customer's planned rows deleted (their context is personal data)."""
+    return conn.execute(delete(worklist).where(worklist.c.customer_ref == customer_ref)).rowcount
+
+
+# -- what the planner reads -------------------------------------------------------------------
+
+def _ended_at(conn: Connection) -> Any:
+    """calls.updated_at as the driver gives it cheaply: SQLite's stored text (UTC, no offset),
+    PostgreSQL's microseconds since the epoch (no datetime object per row either way)."""
+    if conn.dialect.name == "sqlite":
+        return type_coerce(calls.c.updated_at, String).label("ended_at")
+    return cast(func.extract("epoch", calls.c.updated_at) * 1_000_000, BigInteger).label("ended_at")
+
+
+def _counted(since: datetime) -> Any:
+    return and_(calls.c.customer_ref.is_not(None), calls.c.status.in_(COUNTED),
+                calls.c.updated_at >= since)
+
+
+def call_columns(conn: Connection, since: datetime
+                 ) -> Iterator[Sequence[Any]]:
+    """(id, customer_ref, flow, disposition, status, ended_at) of the counted calls, in chunks."""
+    query = select(calls.c.id, calls.c.customer_ref, calls.c.flow, calls.c.outcome, calls.c.status,
+                   _ended_at(conn)).where(_counted(since))
+    result = conn.execution_options(yield_per=CHUNK).execute(query)
+    yield from result.partitions()
+
+
+def follow_up_columns(conn: Connection, since: datetime
+                      ) -> Iterator[Sequence[Any]]:
+    """(call_id, kind, due) of the open follow-ups of the counted calls, in chunks."""
+    query = (select(follow_ups.c.call_id, follow_ups.c.kind, follow_ups.c.due)
+             .join(calls, calls.c.id == follow_ups.c.call_id)
+             .where(_counted(since), follow_ups.c.done_at.is_(None),
+                    follow_ups.c.due.is_not(None)))
+    result = conn.execution_options(yield_per=CHUNK).execute(query)
+    yield from result.partitions()

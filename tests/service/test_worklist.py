@@ -1,0 +1,187 @@
+"""The stored worklist end to end: calls made over the API, `callscript plan --db` as a user
+runs it, then GET /v1/worklist serves the plan and a row's context starts its call.
+
+On SQLite and on the real PostgreSQL of the fixtures.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from callscript.cli.app import app as cli
+from callscript.store.crypto import new_key
+from tests.planner_support import COLUMNS, customer
+from tests.service.conftest import CUSTOMER, Env, walk_to_end
+
+DAY = "2026-11-24"  # a Tuesday; the fixtures' clock is Monday 2026-11-23 10:00 in Shanghai
+
+
+def _customers(folder: Path, refs: list[str]) -> Path:
+    rows = {"C-1001": customer("C-1001", name="王", phone=CUSTOMER["phone"], opened_on="2026-11-20",
+                               agent_id="A0107"),
+            "C-2002": customer("C-2002", name="李", phone="13900002002", opened_on="2026-11-19",
+                               agent_id="A0200"),
+            "C-3003": customer("C-3003", name="张", phone="13900003003", opened_on="2026-11-18",
+                               agent_id="A0107"),
+            "C-5005": customer("C-5005", name="陈", title="女士", phone="13900005005",
+                               opened_on="2026-11-17", agent_id="A0107")}
+    path = folder / "customers.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        for ref in refs:
+            writer.writerow([rows[ref].get(c) or "" for c in COLUMNS])
+    return path
+
+
+def _shared(folder: Path) -> list[str]:
+    (folder / "agents.csv").write_text("agent_id,name,phone,max_calls\nA0107,李娜,0571-86001234,10\n"
+                                       "A0200,张伟,0571-86005678,10\n", encoding="utf-8")
+    (folder / "deployment.yaml").write_text("deployment: {hotline: '10010', service_centre: 西湖区}\n",
+                                            encoding="utf-8")
+    return ["--agents", str(folder / "agents.csv"), "--deployment", str(folder / "deployment.yaml")]
+
+
+def _start(env: Env, ref: str, name: str, phone: str) -> Any:
+    body = {"flow": "first_visit", "context": {"customer": {**CUSTOMER, "reference": ref,
+                                                            "name": name, "phone": phone}}}
+    response = env.client.post("/v1/calls", json=body, headers=env.auth("agent"))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def _earlier_calls(env: Env) -> None:
+    """C-1001 not reached, C-3003 a wrong number, C-5005 still on the line (live)."""
+    walk_to_end(env, env.start(), ["no_answer"])
+    wrong = walk_to_end(env, _start(env, "C-3003", "张", "13900003003"),
+                        ["answered", "wrong_number"])
+    assert wrong["disposition"] == "wrong_number", wrong
+    _start(env, "C-5005", "陈", "13900005005")
+
+
+def _plan(env: Env, folder: Path, refs: list[str], *extra: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "callscript", "plan", str(_customers(folder, refs)),
+               "--db", str(env.svc.engine.url.render_as_string(hide_password=False)),
+               *_shared(folder), "--on", DAY, *extra]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "CALLSCRIPT_DATA_KEY": env.keys[0]})
+
+
+def _page(env: Env, user: str, **query: str) -> Any:
+    response = env.client.get("/v1/worklist", params=query, headers=env.auth(user))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@pytest.mark.subprocess
+def test_plan_into_the_database_then_serve_and_start_the_calls(env: Env, tmp_path: Path) -> None:
+    _earlier_calls(env)
+    done = _plan(env, tmp_path, ["C-1001", "C-2002", "C-3003", "C-5005"])
+    assert done.returncode == 0, done.stderr
+    assert "3 calls planned from 4 customers" in done.stderr and "GET /v1/worklist" in done.stderr
+    assert CUSTOMER["phone"] not in done.stderr + done.stdout and "王" not in done.stderr
+
+    mine = _page(env, "agent", on=DAY)
+    assert mine["day"] == DAY and mine["plan_id"] and mine["next_cursor"] is None
+    rows = {r["customer_ref"]: r for r in mine["items"]}
+    assert set(rows) == {"C-1001", "C-5005"}  # C-3003 was a wrong number: never again
+    assert rows["C-1001"]["attempt"] == 2 and rows["C-5005"]["attempt"] == 2  # live counts
+    first = rows["C-1001"]
+    assert first["flow"] == "first_visit" and first["agent_id"] == "A0107"
+    assert first["reason"] == "新开户客户15天内首次回访"
+    assert first["window_start"].startswith(f"{DAY}T") and first["window_start"].endswith("+08:00")
+    assert first["context"]["customer"]["phone"] == CUSTOMER["phone"]  # for the agent who calls
+    assert set(first["context"]) <= {"customer", "billing"}  # the service fills the rest
+
+    other = _page(env, "other_agent", on=DAY)["items"]
+    assert [(r["customer_ref"], r["attempt"]) for r in other] == [("C-2002", 1)]
+    everyone = _page(env, "supervisor", on=DAY)["items"]
+    assert len(everyone) == 3
+    assert all(r["context"]["customer"]["phone"].count("*") == 4 for r in everyone)
+    assert len(_page(env, "integrator", on=DAY, agent="A0200")["items"]) == 1
+    refused = env.client.get("/v1/worklist", params={"on": DAY, "agent": "A0200"},
+                             headers=env.auth("agent"))
+    assert refused.status_code == 403 and refused.json()["errors"][0]["field"] == "agent"
+
+    # the row's context starts its call, as it is
+    started = env.client.post("/v1/calls", json={"flow": first["flow"], "context": first["context"]},
+                              headers=env.auth("agent"))
+    assert started.status_code == 201, started.text
+    assert started.json()["prompt"]["step"] == "prepare"
+
+    # a page at a time; planning the day again replaces the plan, and an old cursor says so
+    page = _page(env, "supervisor", on=DAY, limit="2")
+    assert len(page["items"]) == 2 and page["next_cursor"]
+    rest = _page(env, "supervisor", on=DAY, limit="2", cursor=page["next_cursor"])
+    assert [r["seq"] for r in page["items"] + rest["items"]] == [r["seq"] for r in everyone]
+    again = _plan(env, tmp_path, ["C-2002"])
+    assert again.returncode == 0, again.stderr
+    stale = env.client.get("/v1/worklist", params={"on": DAY, "cursor": page["next_cursor"]},
+                           headers=env.auth("supervisor"))
+    assert stale.status_code == 409 and stale.headers["content-type"] == "application/problem+json"
+    assert [r["customer_ref"] for r in _page(env, "supervisor", on=DAY)["items"]] == ["C-2002"]
+    assert _page(env, "agent", on=DAY)["items"] == []
+
+
+def test_a_day_without_a_plan_is_an_empty_page(env: Env) -> None:
+    page = _page(env, "agent", on="2026-12-01")
+    assert page == {"day": "2026-12-01", "plan_id": None, "planned_at": None,
+                    "calendar_estimated": False, "items": [], "next_cursor": None}
+    assert _page(env, "agent")["day"] == "2026-11-23"  # today, UTC, before any plan
+
+
+def _cli(*args: str, key: str | None = None) -> Any:
+    env = {"CALLSCRIPT_DATA_KEY": key} if key else {"CALLSCRIPT_DATA_KEY": ""}
+    return CliRunner().invoke(cli, ["plan", *args], env=env)
+
+
+def test_erasure_deletes_the_customers_planned_rows(env: Env, tmp_path: Path) -> None:
+    customers = _customers(tmp_path, ["C-1001", "C-2002"])
+    url = env.svc.engine.url.render_as_string(hide_password=False)
+    done = _cli(str(customers), "--db", url, *_shared(tmp_path), "--on", DAY, key=env.keys[0])
+    assert done.exit_code == 0, done.output
+    assert len(_page(env, "supervisor", on=DAY)["items"]) == 2
+    erased = env.client.delete("/v1/customers/C-1001/personal-data", headers=env.auth("supervisor"))
+    assert erased.status_code == 200, erased.text
+    assert [r["customer_ref"] for r in _page(env, "supervisor", on=DAY)["items"]] == ["C-2002"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--records", "r.jsonl", "--db", "sqlite:///x.db"], "--records and --db are two sources"),
+    ([], "give -o WORKLIST"),
+    (["--db", "sqlite:///missing.db"], "sqlite:///missing.db: no such database file"),
+    (["--db", "nonsense://u:hunter2@h/db"], "not a database URL the service opens"),
+    (["--db", "postgresql://u:hunter2@127.0.0.1:1/db"], "cannot open the database"),
+])
+def test_bad_db_arguments(tmp_path: Path, args: list[str], message: str,
+                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    done = _cli(str(_customers(tmp_path, ["C-1001"])), *_shared(tmp_path), "--on", DAY, *args,
+                key=new_key())
+    assert done.exit_code == 2 and message in done.output, done.output
+    assert "hunter2" not in done.output
+
+
+def test_an_unmigrated_database_or_no_key_is_refused(tmp_path: Path) -> None:
+    from sqlalchemy import create_engine, text
+
+    path = tmp_path / "empty.db"
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (x INTEGER)"))
+    engine.dispose()
+    customers = str(_customers(tmp_path, ["C-1001"]))
+    done = _cli(customers, "--db", f"sqlite:///{path}", *_shared(tmp_path), "--on", DAY,
+                key=new_key())
+    assert done.exit_code == 2 and "has no callscript schema" in done.output, done.output
+    assert "callscript db upgrade" in done.output
+    done = _cli(customers, "--db", f"sqlite:///{path}", *_shared(tmp_path), "--on", DAY)
+    assert done.exit_code == 2 and "CALLSCRIPT_DATA_KEY is not set" in done.output, done.output
