@@ -2,43 +2,31 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import polars as pl
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from callscript.planner.database import store_worklist
 from tests.console.browsing import axe_violations, find, focused, press, shoot, sign_in, wait
 from tests.console.conftest import Console, SignedIn
+from tests.planner_support import store_plan
 from tests.service.conftest import CUSTOMER
 
 ZONE = "Asia/Shanghai"
 
 
 def _plan_today(console: Console) -> str:
-    """Today's plan as `callscript plan --db` stores it: two rows for the agent, one for another."""
-    day = datetime.now(ZoneInfo(ZONE)).date()
+    """Today's plan: two rows for the agent, one for another."""
     other = {**CUSTOMER, "reference": "C-2002", "name": "李", "title": "女士", "phone": "13900002002"}
     third = {**CUSTOMER, "reference": "C-3003", "name": "张", "phone": "13900003003"}
-    rows = [("A0107", CUSTOMER, "新开户客户15天内首次回访", 60, "09:00", "12:00", 1),
-            ("A0107", other, "客户约定的时间回电", 90, "14:00", "14:30", 2),
-            ("A0200", third, "新开户客户15天内首次回访", 60, "09:00", "12:00", 1)]
-    frame = pl.DataFrame({
-        "agent_id": [r[0] for r in rows], "customer_ref": [r[1]["reference"] for r in rows],
-        "flow": ["first_visit"] * 3, "reason": [r[2] for r in rows], "priority": [r[3] for r in rows],
-        "window_start": [f"{day}T{r[4]}:00+08:00" for r in rows],
-        "window_end": [f"{day}T{r[5]}:00+08:00" for r in rows], "attempt": [r[6] for r in rows],
-        "customer_context": [json.dumps({"customer": r[1]}, ensure_ascii=False) for r in rows]})
-    plan_id, written = store_worklist(console.svc.engine, console.svc.cipher, frame, day,
-                                      datetime.now(ZoneInfo(ZONE)), "telecom", ZONE, False)
-    assert written == 3
-    return plan_id
+    return store_plan(console.svc, datetime.now(ZoneInfo(ZONE)).date(), [
+        ("A0107", CUSTOMER, "新开户客户15天内首次回访", 60, "09:00", "12:00", 1),
+        ("A0107", other, "客户约定的时间回电", 90, "14:00", "14:30", 2),
+        ("A0200", third, "新开户客户15天内首次回访", 60, "09:00", "12:00", 1)])
 
 
 def test_the_agent_starts_todays_calls_from_the_worklist_by_keyboard(

@@ -185,3 +185,24 @@ def test_an_unmigrated_database_or_no_key_is_refused(tmp_path: Path) -> None:
     assert "callscript db upgrade" in done.output
     done = _cli(customers, "--db", f"sqlite:///{path}", *_shared(tmp_path), "--on", DAY)
     assert done.exit_code == 2 and "CALLSCRIPT_DATA_KEY is not set" in done.output, done.output
+
+
+def test_rotate_key_re_encrypts_the_stored_contexts(env: Env, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from callscript.cli import main
+    from callscript.store.crypto import KEY_VARIABLE, Cipher
+    from callscript.store.tables import worklist
+
+    url = env.svc.engine.url.render_as_string(hide_password=False)
+    done = _cli(str(_customers(tmp_path, ["C-1001"])), "--db", url, *_shared(tmp_path), "--on", DAY,
+                key=env.keys[0])
+    assert done.exit_code == 0, done.output
+    with env.svc.engine.connect() as conn:
+        stored = conn.execute(worklist.select()).one().context
+    assert CUSTOMER["phone"] not in stored and not stored.startswith("plain:")
+    new = new_key()
+    monkeypatch.setenv(KEY_VARIABLE, f"{new},{env.keys[0]}")
+    assert main(["db", "rotate-key", "--db", url]) == 0
+    with env.svc.engine.connect() as conn:
+        rotated = conn.execute(worklist.select()).one().context
+    assert CUSTOMER["phone"] in Cipher([new]).decrypt(rotated)  # the old key is no longer needed

@@ -151,14 +151,17 @@ class _Store:
     def open(cls, url: str, dev: bool) -> _Store:
         try:
             from callscript.planner.database import open_database
-            from callscript.service.main import SettingsError, cipher_for
-            from callscript.store.crypto import DataKeyError
+            from callscript.store.crypto import KEY_VARIABLE, Cipher, DataKeyError
         except ImportError:
             raise fail("--db needs the service's extra: pip install 'callscript[service]'") from None
         try:
-            cipher = cipher_for(dev)
-        except (SettingsError, DataKeyError) as err:
+            cipher = Cipher.from_env()
+        except DataKeyError as err:
             raise fail(str(err)) from None
+        if not cipher.encrypts and not dev:  # as `serve` refuses (service.main.cipher_for)
+            raise fail(f"{KEY_VARIABLE} is not set: the worklist's contexts are personal data, "
+                       "encrypted with the service's key. Give the service's key, or --dev if the "
+                       "service runs with --dev")
         return cls(url, open_database(url), cipher)
 
     def save(self, result: PlanResult, policy: str, timezone: str) -> str:
