@@ -31,6 +31,8 @@ def _customers(folder: Path, refs: list[str]) -> Path:
                                agent_id="A0200"),
             "C-3003": customer("C-3003", name="张", phone="13900003003", opened_on="2026-11-18",
                                agent_id="A0107"),
+            "C-4004": customer("C-4004", name="赵", phone="13900004004", opened_on="2020-01-01",
+                               agent_id="A0107"),
             "C-5005": customer("C-5005", name="陈", title="女士", phone="13900005005",
                                opened_on="2026-11-17", agent_id="A0107")}
     path = folder / "customers.csv"
@@ -59,8 +61,14 @@ def _start(env: Env, ref: str, name: str, phone: str) -> Any:
 
 
 def _earlier_calls(env: Env) -> None:
-    """C-1001 not reached, C-3003 a wrong number, C-5005 still on the line (live)."""
+    """C-1001 not reached, C-3003 a wrong number, C-4004 asked to be called back at 15:00 on
+    DAY (a follow-up), C-5005 still on the line (live)."""
     walk_to_end(env, env.start(), ["no_answer"])
+    later = walk_to_end(env, _start(env, "C-4004", "赵", "13900004004"),
+                        ["answered", "confirmed", "no_time", "gives_time"],
+                        lambda answer: {"callback_time": f"{DAY}T15:00:00+08:00"}
+                        if answer == "gives_time" else {})
+    assert later["disposition"] == "rescheduled", later
     wrong = walk_to_end(env, _start(env, "C-3003", "张", "13900003003"),
                         ["answered", "wrong_number"])
     assert wrong["disposition"] == "wrong_number", wrong
@@ -84,16 +92,20 @@ def _page(env: Env, user: str, **query: str) -> Any:
 @pytest.mark.subprocess
 def test_plan_into_the_database_then_serve_and_start_the_calls(env: Env, tmp_path: Path) -> None:
     _earlier_calls(env)
-    done = _plan(env, tmp_path, ["C-1001", "C-2002", "C-3003", "C-5005"])
+    done = _plan(env, tmp_path, ["C-1001", "C-2002", "C-3003", "C-4004", "C-5005"])
     assert done.returncode == 0, done.stderr
-    assert "3 calls planned from 4 customers" in done.stderr and "GET /v1/worklist" in done.stderr
+    assert "4 calls planned from 5 customers" in done.stderr and "GET /v1/worklist" in done.stderr
     assert CUSTOMER["phone"] not in done.stderr + done.stdout and "王" not in done.stderr
 
     mine = _page(env, "agent", on=DAY)
     assert mine["day"] == DAY and mine["plan_id"] and mine["next_cursor"] is None
     rows = {r["customer_ref"]: r for r in mine["items"]}
-    assert set(rows) == {"C-1001", "C-5005"}  # C-3003 was a wrong number: never again
+    assert set(rows) == {"C-1001", "C-4004", "C-5005"}  # C-3003 was a wrong number: never again
     assert rows["C-1001"]["attempt"] == 2 and rows["C-5005"]["attempt"] == 2  # live counts
+    agreed = rows["C-4004"]  # the follow-up read from the database: at the agreed time
+    assert (agreed["reason"], agreed["attempt"]) == ("客户约定的时间回电", 2)
+    assert (agreed["window_start"], agreed["window_end"]) == (f"{DAY}T15:00:00+08:00",
+                                                              f"{DAY}T15:30:00+08:00")
     first = rows["C-1001"]
     assert first["flow"] == "first_visit" and first["agent_id"] == "A0107"
     assert first["reason"] == "新开户客户15天内首次回访"
@@ -104,7 +116,7 @@ def test_plan_into_the_database_then_serve_and_start_the_calls(env: Env, tmp_pat
     other = _page(env, "other_agent", on=DAY)["items"]
     assert [(r["customer_ref"], r["attempt"]) for r in other] == [("C-2002", 1)]
     everyone = _page(env, "supervisor", on=DAY)["items"]
-    assert len(everyone) == 3
+    assert len(everyone) == 4
     assert all(r["context"]["customer"]["phone"].count("*") == 4 for r in everyone)
     assert len(_page(env, "integrator", on=DAY, agent="A0200")["items"]) == 1
     refused = env.client.get("/v1/worklist", params={"on": DAY, "agent": "A0200"},
@@ -118,9 +130,10 @@ def test_plan_into_the_database_then_serve_and_start_the_calls(env: Env, tmp_pat
     assert started.json()["prompt"]["step"] == "prepare"
 
     # a page at a time; planning the day again replaces the plan, and an old cursor says so
-    page = _page(env, "supervisor", on=DAY, limit="2")
-    assert len(page["items"]) == 2 and page["next_cursor"]
-    rest = _page(env, "supervisor", on=DAY, limit="2", cursor=page["next_cursor"])
+    page = _page(env, "supervisor", on=DAY, limit="3")
+    assert len(page["items"]) == 3 and page["next_cursor"]
+    rest = _page(env, "supervisor", on=DAY, limit="3", cursor=page["next_cursor"])
+    assert rest["next_cursor"] is None
     assert [r["seq"] for r in page["items"] + rest["items"]] == [r["seq"] for r in everyone]
     again = _plan(env, tmp_path, ["C-2002"])
     assert again.returncode == 0, again.stderr

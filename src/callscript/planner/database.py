@@ -27,7 +27,8 @@ from callscript.store.db import MIGRATIONS, READ_ONLY, make_engine, normalise_ur
 
 _UTC = pl.Datetime("us", "UTC")
 _FOLLOW_UP = pl.Struct({"kind": pl.String, "due": pl.String})
-LIVE = "live"  # the disposition a call still in progress is counted with (no library declares it)
+RECORDS_SCHEMA = {"customer_ref": pl.String(), "flow": pl.String(), "disposition": pl.String(),
+                  "ended_at": _UTC, "follow_ups": pl.List(_FOLLOW_UP)}
 STORED_COLUMNS = ("agent_id", "customer_ref", "flow", "reason", "priority", "window_start",
                   "window_end", "attempt")
 
@@ -96,12 +97,7 @@ def _database_errors(engine: Engine) -> Iterator[None]:
 
 def _frame(chunks: Iterator[Sequence[Any]], schema: dict[str, pl.DataType]) -> pl.DataFrame:
     """Fetched tuples, a chunk at a time, as columns (no Python object per row kept)."""
-    parts = []
-    for chunk in chunks:
-        columns: list[Sequence[Any]] = list(zip(*chunk, strict=True)) if chunk else [[] for _ in schema]
-        parts.append(pl.DataFrame({name: pl.Series(name, values, dtype=dtype, strict=False)
-                                   for (name, dtype), values in zip(schema.items(), columns,
-                                                                    strict=True)}))
+    parts = [pl.DataFrame(chunk, schema=schema, orient="row") for chunk in chunks]
     return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
 
 
@@ -117,22 +113,26 @@ def records_from_db(engine: Engine) -> RecordSource:
     abandoned or expired (its disposition, else its status) or is still live (counted as an
     attempt made when it last moved, disposition ``live``), with its open follow-ups."""
 
-    def read(since: datetime) -> pl.LazyFrame:
+    stamp: pl.DataType = pl.String() if engine.dialect.name == "sqlite" else pl.Int64()
+
+    def fetch(since: datetime) -> pl.DataFrame:
         # one transaction (PostgreSQL's server-side cursor needs one); on SQLite a reader's
         with _database_errors(engine), engine.execution_options(**{READ_ONLY: True}).begin() as conn:
-            stamp: pl.DataType = pl.String() if conn.dialect.name == "sqlite" else pl.Int64()
             found = _frame(worklist_repo.call_columns(conn, since), {
                 "id": pl.String(), "customer_ref": pl.String(), "flow": pl.String(),
-                "outcome": pl.String(), "status": pl.String(), "ended_at": stamp})
+                "disposition": pl.String(), "ended_at": stamp})
             due = _frame(worklist_repo.follow_up_columns(conn, since), {
                 "id": pl.String(), "kind": pl.String(), "due": pl.String()})
         lists = due.group_by("id").agg(pl.struct("kind", "due").alias("follow_ups"))
-        disposition = (pl.when(pl.col("status") == LIVE).then(pl.lit(LIVE))
-                       .otherwise(pl.coalesce("outcome", "status")))
         return (found.lazy().join(lists.lazy(), on="id", how="left")
-                .select("customer_ref", "flow", disposition.alias("disposition"),
+                .select("customer_ref", "flow", "disposition",
                         _instant("ended_at", stamp).alias("ended_at"),
-                        pl.col("follow_ups").cast(pl.List(_FOLLOW_UP))))
+                        pl.col("follow_ups").cast(pl.List(_FOLLOW_UP))).collect())
+
+    def read(since: datetime) -> pl.LazyFrame:
+        # deferred: the plan collects it together with the customer checks, so the database
+        # is read while Polars checks the customer file on the other core
+        return pl.defer(lambda: fetch(since), schema=RECORDS_SCHEMA)
 
     return read
 

@@ -7,7 +7,7 @@ never sees a key. The caller owns the transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -16,10 +16,13 @@ from sqlalchemy import (
     Row,
     String,
     and_,
+    bindparam,
+    case,
     cast,
     delete,
     func,
     insert,
+    literal_column,
     select,
     type_coerce,
 )
@@ -79,6 +82,9 @@ def erase_customer(conn: Connection, customer_ref: str) -> int:
 
 
 # -- what the planner reads -------------------------------------------------------------------
+# A million calls as SQLAlchemy Row objects cost as much again as fetching them: these two
+# queries run on the driver's own cursor (the same connection and transaction), their rows
+# handed over in chunks of plain tuples. The statements are still built from the tables.
 
 def _ended_at(conn: Connection) -> Any:
     """calls.updated_at as the driver gives it cheaply: SQLite's stored text (UTC, no offset),
@@ -88,26 +94,48 @@ def _ended_at(conn: Connection) -> Any:
     return cast(func.extract("epoch", calls.c.updated_at) * 1_000_000, BigInteger).label("ended_at")
 
 
-def _counted(since: datetime) -> Any:
-    return and_(calls.c.customer_ref.is_not(None), calls.c.status.in_(COUNTED),
+def _counted(since: Any) -> Any:
+    # the statuses as literals: one parameter in all (the IN list uses the status index)
+    statuses: list[Any] = [literal_column(f"'{status}'") for status in COUNTED]
+    return and_(calls.c.customer_ref.is_not(None), calls.c.status.in_(statuses),
                 calls.c.updated_at >= since)
 
 
-def call_columns(conn: Connection, since: datetime
-                 ) -> Iterator[Sequence[Any]]:
-    """(id, customer_ref, flow, disposition, status, ended_at) of the counted calls, in chunks."""
-    query = select(calls.c.id, calls.c.customer_ref, calls.c.flow, calls.c.outcome, calls.c.status,
-                   _ended_at(conn)).where(_counted(since))
-    result = conn.execution_options(yield_per=CHUNK).execute(query)
-    yield from result.partitions()
+def _raw_chunks(conn: Connection, query: Any, since: datetime) -> Iterator[Sequence[Any]]:
+    compiled = query.compile(dialect=conn.dialect)
+    params = dict(compiled.params)
+    if conn.dialect.name == "sqlite":  # as SQLAlchemy stores a DATETIME: UTC text
+        params["since"] = since.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    else:
+        params["since"] = since
+    positions = compiled.positiontup or []
+    args: Any = tuple(params[k] for k in positions) if compiled.positional else params
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    # PostgreSQL: a server-side cursor, so the client holds one chunk at a time
+    cursor = driver.cursor() if conn.dialect.name == "sqlite" else driver.cursor(name="planner")
+    try:
+        cursor.execute(str(compiled), args)
+        while rows := cursor.fetchmany(CHUNK):
+            yield rows
+    finally:
+        cursor.close()
 
 
-def follow_up_columns(conn: Connection, since: datetime
-                      ) -> Iterator[Sequence[Any]]:
+def call_columns(conn: Connection, since: datetime) -> Iterator[Sequence[Any]]:
+    """(id, customer_ref, flow, disposition, ended_at) of the counted calls, in chunks. The
+    disposition is the call's, ``live`` for a call in progress, else its status."""
+    disposition = case((calls.c.status == literal_column("'live'"), literal_column("'live'")),
+                       else_=func.coalesce(calls.c.outcome, calls.c.status))
+    query = select(calls.c.id, calls.c.customer_ref, calls.c.flow, disposition,
+                   _ended_at(conn)).where(_counted(bindparam("since")))
+    yield from _raw_chunks(conn, query, since)
+
+
+def follow_up_columns(conn: Connection, since: datetime) -> Iterator[Sequence[Any]]:
     """(call_id, kind, due) of the open follow-ups of the counted calls, in chunks."""
     query = (select(follow_ups.c.call_id, follow_ups.c.kind, follow_ups.c.due)
              .join(calls, calls.c.id == follow_ups.c.call_id)
-             .where(_counted(since), follow_ups.c.done_at.is_(None),
+             .where(_counted(bindparam("since")), follow_ups.c.done_at.is_(None),
                     follow_ups.c.due.is_not(None)))
-    result = conn.execution_options(yield_per=CHUNK).execute(query)
-    yield from result.partitions()
+    yield from _raw_chunks(conn, query, since)
