@@ -219,3 +219,20 @@ def test_rotate_key_re_encrypts_the_stored_contexts(env: Env, tmp_path: Path,
     with env.svc.engine.connect() as conn:
         rotated = conn.execute(worklist.select()).one().context
     assert CUSTOMER["phone"] in Cipher([new]).decrypt(rotated)  # the old key is no longer needed
+
+
+def test_a_database_failing_while_read_is_named_without_a_traceback(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from callscript.store.db import make_engine, upgrade
+
+    url = f"sqlite:///{tmp_path / 'broken.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE follow_ups"))  # migrated, then damaged
+    engine.dispose()
+    done = _cli(str(_customers(tmp_path, ["C-1001"])), "--db", url, *_shared(tmp_path), "--on", DAY,
+                key=new_key())
+    assert done.exit_code == 2, done.output
+    assert "broken.db: the database failed (OperationalError)" in done.output

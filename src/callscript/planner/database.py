@@ -87,9 +87,10 @@ def open_database(url: str) -> Engine:
 
 @contextmanager
 def _database_errors(engine: Engine) -> Iterator[None]:
+    driver_error = engine.dialect.loaded_dbapi.Error  # the driver's cursor is used directly
     try:
         yield
-    except SQLAlchemyError as err:
+    except (SQLAlchemyError, driver_error) as err:
         cause = type(getattr(err, "orig", None) or err).__name__
         raise InputError(f"--db {engine.url.render_as_string(hide_password=True)}: the database "
                          f"failed ({cause})") from None
