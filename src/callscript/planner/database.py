@@ -139,17 +139,16 @@ def records_from_db(engine: Engine) -> RecordSource:
 
 
 def _rows(worklist: pl.DataFrame, cipher: Cipher, plan_id: str
-          ) -> Iterator[list[dict[str, Any]]]:
+          ) -> Iterator[list[tuple[Any, ...]]]:
+    """The worklist's rows as the table's columns, a chunk at a time, contexts encrypted."""
     seq = 0
     for part in worklist.iter_slices(worklist_repo.CHUNK):
-        columns = [part.get_column(c).to_list() for c in STORED_COLUMNS]
-        contexts = [cipher.encrypt(c) for c in part.get_column("customer_context").to_list()]
-        chunk = []
-        for values, context in zip(zip(*columns, strict=True), contexts, strict=True):
-            seq += 1
-            chunk.append({"plan_id": plan_id, "seq": seq, "context": context,
-                          **dict(zip(STORED_COLUMNS, values, strict=True))})
-        yield chunk
+        values = {c: part.get_column(c).to_list() for c in STORED_COLUMNS}
+        values["context"] = [cipher.encrypt(c) for c in part.get_column("customer_context").to_list()]
+        values["plan_id"] = [plan_id] * part.height
+        values["seq"] = list(range(seq + 1, seq + part.height + 1))
+        seq += part.height
+        yield list(zip(*(values[c] for c in worklist_repo.ROW_COLUMNS), strict=True))
 
 
 def store_worklist(engine: Engine, cipher: Cipher, worklist: pl.DataFrame, day: date,

@@ -32,22 +32,36 @@ from callscript.store.tables import calls, follow_ups, worklist, worklist_plans
 CHUNK = 20_000  # rows per executemany / per fetch: bounded memory, few round trips
 # the calls the planner counts: every call that happened (live ones are today's attempts)
 COUNTED = ("live", "ended", "abandoned", "expired")
+ROW_COLUMNS = tuple(c.name for c in worklist.columns)  # plan_id, seq, agent_id, …, context
 
 
 def replace_plan(conn: Connection, header: Mapping[str, Any],
-                 rows: Iterable[Sequence[dict[str, Any]]]) -> int:
+                 rows: Iterable[Sequence[tuple[Any, ...]]]) -> int:
     """The day's plan replaced by ``header`` (id, day, planned_at, …) and its rows, given in
-    chunks; returns the rows written. One transaction: readers see the old plan or the new."""
+    chunks of tuples in ``ROW_COLUMNS`` order; returns the rows written. One transaction:
+    readers see the old plan or the new."""
     old = conn.execute(select(worklist_plans.c.id)
                        .where(worklist_plans.c.day == header["day"])).scalar_one_or_none()
     if old is not None:
         conn.execute(delete(worklist).where(worklist.c.plan_id == old))
         conn.execute(delete(worklist_plans).where(worklist_plans.c.id == old))
     written = 0
-    for chunk in rows:
-        if chunk:
-            conn.execute(insert(worklist), list(chunk))
+    names = ", ".join(ROW_COLUMNS)
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    cursor = driver.cursor()  # plain tuples: no SQLAlchemy parameter dict per row
+    try:
+        for chunk in rows:
+            if conn.dialect.name == "postgresql":
+                with cursor.copy(f"COPY {worklist.name} ({names}) FROM STDIN") as copy:
+                    for row in chunk:
+                        copy.write_row(row)
+            else:
+                marks = ", ".join("?" * len(ROW_COLUMNS))
+                cursor.executemany(f"INSERT INTO {worklist.name} ({names}) VALUES ({marks})", chunk)
             written += len(chunk)
+    finally:
+        cursor.close()
     conn.execute(insert(worklist_plans).values(**{**header, "rows": written}))
     return written
 
