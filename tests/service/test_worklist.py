@@ -172,6 +172,8 @@ def test_erasure_deletes_the_customers_planned_rows(env: Env, tmp_path: Path) ->
     ([], "give -o WORKLIST"),
     (["--db", "sqlite:///missing.db"], "sqlite:///missing.db: no such database file"),
     (["--db", "nonsense://u:hunter2@h/db"], "not a database URL the service opens"),
+    (["--db", "mysql://u:hunter2@h/db"], "mysql://u:***@h/db: not a database URL the service opens"),
+    (["--db", "not a url"], "not a database URL"),
     (["--db", "postgresql://u:hunter2@127.0.0.1:1/db"], "cannot open the database"),
 ])
 def test_bad_db_arguments(tmp_path: Path, args: list[str], message: str,

@@ -36,7 +36,7 @@ STORED_COLUMNS = ("agent_id", "customer_ref", "flow", "reason", "priority", "win
 def shown_url(url: str) -> str:
     """The URL as an error may say it: the password masked."""
     try:
-        return make_url(normalise_url(url)).render_as_string(hide_password=True)
+        return make_url(url).render_as_string(hide_password=True)  # as the user wrote it
     except ArgumentError:
         return "(not a database URL)"
 
@@ -60,12 +60,14 @@ def open_database(url: str) -> Engine:
     shown = shown_url(url)
     try:
         parsed = make_url(normalise_url(url))
+        if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ValueError("only the service's databases")
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") \
                 and not Path(parsed.database).exists():
             raise InputError(f"--db {shown}: no such database file (start the service on it, or "
                              "run `callscript db upgrade --db URL`)")
         engine = make_engine(url)
-    except (ArgumentError, NoSuchModuleError, ValueError):
+    except (ArgumentError, NoSuchModuleError, ImportError, ValueError):
         raise InputError(f"--db {shown}: not a database URL the service opens "
                          "(sqlite:///FILE or postgresql://USER@HOST/NAME)") from None
     try:
