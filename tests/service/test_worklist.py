@@ -238,3 +238,39 @@ def test_a_database_failing_while_read_is_named_without_a_traceback(tmp_path: Pa
                 key=new_key())
     assert done.exit_code == 2, done.output
     assert "broken.db: the database failed (OperationalError)" in done.output
+
+
+def test_the_records_read_from_the_database(env: Env) -> None:
+    """Ended, abandoned and live calls count; erased ones (no customer) do not; a follow-up
+    marked done is no longer due."""
+    from datetime import UTC, datetime
+
+    from callscript.planner.database import records_from_db
+    from tests.service.conftest import call_put_on_hold_too_long
+
+    call_put_on_hold_too_long(env)  # C-1001: ends with a callback follow-up
+    left = _start(env, "C-6006", "周", "13900006006")
+    abandoned = env.client.post(f"/v1/calls/{left['id']}/abandon", headers={
+        **env.auth("agent"), "If-Match": f'"{left["revision"]}"'})
+    assert abandoned.status_code == 200, abandoned.text
+    _start(env, "C-7007", "吴", "13900007007")
+    walk_to_end(env, _start(env, "C-8008", "郑", "13900008008"), ["no_answer"])
+    erased = env.client.delete("/v1/customers/C-8008/personal-data", headers=env.auth("supervisor"))
+    assert erased.json() == {"calls": 1}
+
+    def read() -> dict[str, tuple[str, Any]]:
+        frame = records_from_db(env.svc.engine)(datetime(2026, 11, 1, tzinfo=UTC)).collect()
+        assert frame.get_column("ended_at").dt.date().cast(str).to_list() == ["2026-11-23"] * 3
+        return {r["customer_ref"]: (r["disposition"], r["follow_ups"])
+                for r in frame.iter_rows(named=True)}
+
+    found = read()
+    assert set(found) == {"C-1001", "C-6006", "C-7007"}
+    assert found["C-6006"] == ("abandoned", None) and found["C-7007"] == ("live", None)
+    disposition, follow_ups = found["C-1001"]
+    assert disposition == "callback_scheduled" and [f["kind"] for f in follow_ups] == ["callback"]
+    assert records_from_db(env.svc.engine)(datetime(2026, 11, 24, tzinfo=UTC)).collect().height == 0
+    item = env.client.get("/v1/follow-ups", headers=env.auth("agent")).json()["items"][0]
+    done = env.client.post(f"/v1/follow-ups/{item['id']}/done", headers=env.auth("agent"))
+    assert done.status_code == 200, done.text
+    assert read()["C-1001"] == ("callback_scheduled", None)
