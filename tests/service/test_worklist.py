@@ -274,3 +274,29 @@ def test_the_records_read_from_the_database(env: Env) -> None:
     done = env.client.post(f"/v1/follow-ups/{item['id']}/done", headers=env.auth("agent"))
     assert done.status_code == 200, done.text
     assert read()["C-1001"] == ("callback_scheduled", None)
+
+
+def test_two_plans_of_a_day_at_once_leave_one_whole_plan(env: Env) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import date
+
+    from tests.planner_support import store_plan
+
+    day = date(2026, 11, 24)
+
+    def plan(size: int) -> str:
+        rows = [("A0107", {**CUSTOMER, "reference": f"C-{size}-{i}"}, "新开户客户15天内首次回访", 60,
+                 "09:00", "12:00", 1) for i in range(size)]
+        return store_plan(env.svc, day, rows)
+
+    with ThreadPoolExecutor(2) as pool:
+        made = list(pool.map(plan, [300, 500]))
+    page = _page(env, "supervisor", on=str(day), limit="200")
+    assert page["plan_id"] in made
+    sizes = {made[0]: 300, made[1]: 500}
+    seen = page["items"]
+    while page["next_cursor"]:
+        page = _page(env, "supervisor", on=str(day), limit="200", cursor=page["next_cursor"])
+        seen += page["items"]
+    assert len(seen) == sizes[page["plan_id"]]  # the rows of one plan, not a mix
+    assert len({r["customer_ref"].split("-")[1] for r in seen}) == 1

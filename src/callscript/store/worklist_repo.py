@@ -24,11 +24,13 @@ from sqlalchemy import (
     insert,
     literal_column,
     select,
+    text,
     type_coerce,
 )
 
 from callscript.store.tables import calls, follow_ups, worklist, worklist_plans
 
+_PLAN_LOCK = 7_404_303  # pg advisory lock: one plan written at a time (store.db and repo use …301, …302)
 CHUNK = 20_000  # rows per executemany / per fetch: bounded memory, few round trips
 # the calls the planner counts: every call that happened (live ones are today's attempts)
 COUNTED = ("live", "ended", "abandoned", "expired")
@@ -40,6 +42,8 @@ def replace_plan(conn: Connection, header: Mapping[str, Any],
     """The day's plan replaced by ``header`` (id, day, planned_at, …) and its rows, given in
     chunks of tuples in ``ROW_COLUMNS`` order; returns the rows written. One transaction:
     readers see the old plan or the new."""
+    if conn.dialect.name == "postgresql":  # two plans of a day at once: the second waits, then
+        conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PLAN_LOCK})  # replaces
     old = conn.execute(select(worklist_plans.c.id)
                        .where(worklist_plans.c.day == header["day"])).scalar_one_or_none()
     if old is not None:
