@@ -280,6 +280,9 @@ def test_two_plans_of_a_day_at_once_leave_one_whole_plan(env: Env) -> None:
     from concurrent.futures import ThreadPoolExecutor
     from datetime import date
 
+    from sqlalchemy import text
+
+    from callscript.planner.inputs import InputError
     from tests.planner_support import store_plan
 
     day = date(2026, 11, 24)
@@ -289,8 +292,15 @@ def test_two_plans_of_a_day_at_once_leave_one_whole_plan(env: Env) -> None:
                  "09:00", "12:00", 1) for i in range(size)]
         return store_plan(env.svc, day, rows)
 
+    def attempt(size: int) -> str | None:
+        try:
+            return plan(size)
+        except InputError as err:  # the later plan finished first: this one gave way
+            assert "made later, was stored meanwhile" in str(err)
+            return None
+
     with ThreadPoolExecutor(2) as pool:
-        made = list(pool.map(plan, [300, 500]))
+        made = list(pool.map(attempt, [300, 500]))
     page = _page(env, "supervisor", on=str(day), limit="200")
     assert page["plan_id"] in made
     sizes = {made[0]: 300, made[1]: 500}
@@ -300,3 +310,6 @@ def test_two_plans_of_a_day_at_once_leave_one_whole_plan(env: Env) -> None:
         seen += page["items"]
     assert len(seen) == sizes[page["plan_id"]]  # the rows of one plan, not a mix
     assert len({r["customer_ref"].split("-")[1] for r in seen}) == 1
+    with env.svc.engine.connect() as conn:  # the other plan's rows are gone too
+        left = conn.execute(text("SELECT count(*) FROM worklist")).scalar_one()
+        assert left == sizes[page["plan_id"]]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -156,10 +156,43 @@ def _rows(worklist: pl.DataFrame, cipher: Cipher, plan_id: str
 def store_worklist(engine: Engine, cipher: Cipher, worklist: pl.DataFrame, day: date,
                    planned_at: datetime, policy: str, timezone: str, estimated: bool
                    ) -> tuple[str, int]:
-    """The worklist (with its ``customer_context`` column) as the day's plan: (plan id, rows)."""
+    """The worklist (with its ``customer_context`` column) as the day's plan: (plan id, rows).
+
+    In short transactions (see store.worklist_repo): readers switch from the day's old plan
+    to this one at once, when it is whole. Raises InputError when a plan of the same day
+    made later finished first.
+    """
     plan_id = uuid.uuid4().hex
     header = {"id": plan_id, "day": day, "planned_at": planned_at, "policy": policy,
               "timezone": timezone, "calendar_estimated": estimated}
-    with _database_errors(engine), engine.begin() as conn:
-        written = worklist_repo.replace_plan(conn, header, _rows(worklist, cipher, plan_id))
+    written = 0
+    with _database_errors(engine):
+        with engine.begin() as conn:
+            worklist_repo.begin_plan(conn, header)
+        try:
+            for chunk in _rows(worklist, cipher, plan_id):  # encrypted outside the transaction
+                with engine.begin() as conn:
+                    worklist_repo.insert_rows(conn, chunk)
+                written += len(chunk)
+            with engine.begin() as conn:
+                older = worklist_repo.finish_plan(conn, plan_id, day, written)
+        except BaseException:
+            with suppress(Exception), engine.begin() as conn:  # the first error is the one to say
+                worklist_repo.drop_plan(conn, plan_id)
+            raise
+        _drop_rows(engine)  # the old plans' rows, and this one's if a newer one won
+    if older is None:
+        raise InputError(f"{day}: another plan of that day, made later, was stored meanwhile; "
+                         "this one was dropped")
     return plan_id, written
+
+
+def _drop_rows(engine: Engine) -> None:
+    with engine.begin() as conn:
+        dropped = worklist_repo.dropped_plans(conn)
+    for plan_id in dropped:
+        with engine.begin() as conn:
+            last = worklist_repo.max_seq(conn, plan_id)
+        for after in range(0, last, worklist_repo.CHUNK):
+            with engine.begin() as conn:
+                worklist_repo.delete_rows(conn, plan_id, after)

@@ -130,16 +130,16 @@ webhook_cursors = Table(
     Column("updated_at", UTCDateTime, nullable=False),
 )
 
-# The worklist planned by `callscript plan --db` (docs/planning.md): one current plan per day;
-# planning the day again replaces it, header and rows, in one transaction.
+# The worklist planned by `callscript plan --db` (docs/planning.md): the day's plan is its
+# finished one; planning the day again replaces it (store.worklist_repo says how).
 worklist_plans = Table(
     "worklist_plans", metadata,
     Column("id", String(32), primary_key=True),
-    Column("day", Date, nullable=False, unique=True),
+    Column("day", Date, nullable=False, index=True),
     Column("planned_at", UTCDateTime, nullable=False),
     Column("policy", String(64), nullable=False),
     Column("timezone", String(64), nullable=False),  # the policy's: the windows' offset
-    Column("rows", Integer, nullable=False),
+    Column("rows", Integer),  # NULL while its rows are being written: not served yet
     Column("calendar_estimated", Boolean, nullable=False),
 )
 

@@ -6,7 +6,7 @@ never sees a key. The caller owns the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -26,6 +26,7 @@ from sqlalchemy import (
     select,
     text,
     type_coerce,
+    update,
 )
 
 from callscript.store.tables import calls, follow_ups, worklist, worklist_plans
@@ -37,47 +38,93 @@ COUNTED = ("live", "ended", "abandoned", "expired")
 ROW_COLUMNS = tuple(c.name for c in worklist.columns)  # plan_id, seq, agent_id, …, context
 
 
-def replace_plan(conn: Connection, header: Mapping[str, Any],
-                 rows: Iterable[Sequence[tuple[Any, ...]]]) -> int:
-    """The day's plan replaced by ``header`` (id, day, planned_at, …) and its rows, given in
-    chunks of tuples in ``ROW_COLUMNS`` order; returns the rows written. One transaction:
-    readers see the old plan or the new."""
-    if conn.dialect.name == "postgresql":  # two plans of a day at once: the second waits, then
-        conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PLAN_LOCK})  # replaces
-    old = conn.execute(select(worklist_plans.c.id)
-                       .where(worklist_plans.c.day == header["day"])).scalar_one_or_none()
-    if old is not None:
-        conn.execute(delete(worklist).where(worklist.c.plan_id == old))
-        conn.execute(delete(worklist_plans).where(worklist_plans.c.id == old))
-    written = 0
+# Storing a plan takes several short transactions, so a live service's turns never wait
+# long for SQLite's write lock: the header goes in first, unfinished (rows NULL: nobody reads
+# it), then the rows in chunks, then one transaction finishes it and drops the day's older
+# plans, which is when readers switch from the old plan to the new, whole. The old rows
+# (invisible by then) are deleted afterwards, in chunks.
+
+def begin_plan(conn: Connection, header: Mapping[str, Any]) -> None:
+    conn.execute(insert(worklist_plans).values(**{**header, "rows": None}))
+
+
+def insert_rows(conn: Connection, chunk: Sequence[tuple[Any, ...]]) -> None:
+    """Rows as tuples in ``ROW_COLUMNS`` order, on the driver's cursor (no parameter dict per
+    row): executemany on SQLite, COPY on PostgreSQL."""
     names = ", ".join(ROW_COLUMNS)
     driver = conn.connection.driver_connection
     assert driver is not None
-    cursor = driver.cursor()  # plain tuples: no SQLAlchemy parameter dict per row
+    cursor = driver.cursor()
     try:
-        for chunk in rows:
-            if conn.dialect.name == "postgresql":
-                with cursor.copy(f"COPY {worklist.name} ({names}) FROM STDIN") as copy:
-                    for row in chunk:
-                        copy.write_row(row)
-            else:
-                marks = ", ".join("?" * len(ROW_COLUMNS))
-                cursor.executemany(f"INSERT INTO {worklist.name} ({names}) VALUES ({marks})", chunk)
-            written += len(chunk)
+        if conn.dialect.name == "postgresql":
+            with cursor.copy(f"COPY {worklist.name} ({names}) FROM STDIN") as copy:
+                for row in chunk:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join("?" * len(ROW_COLUMNS))
+            cursor.executemany(f"INSERT INTO {worklist.name} ({names}) VALUES ({marks})", chunk)
     finally:
         cursor.close()
-    conn.execute(insert(worklist_plans).values(**{**header, "rows": written}))
-    return written
+
+
+def finish_plan(conn: Connection, plan_id: str, day: date, written: int) -> list[str] | None:
+    """The plan made the day's plan, the day's older plans dropped (their ids returned, for
+    their rows to be deleted); None when a newer plan of the day finished first (or dropped
+    this one): then this one is dropped."""
+    if conn.dialect.name == "postgresql":  # two plans of a day finishing at once: one by one
+        conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PLAN_LOCK})
+    mine = conn.execute(select(worklist_plans.c.planned_at)
+                        .where(worklist_plans.c.id == plan_id)).scalar_one_or_none()
+    of_day = worklist_plans.c.day == day
+    newer = None if mine is None else conn.execute(select(worklist_plans.c.id).where(
+        of_day, worklist_plans.c.rows.is_not(None), worklist_plans.c.planned_at > mine)).first()
+    if mine is None or newer is not None:
+        conn.execute(delete(worklist_plans).where(worklist_plans.c.id == plan_id))
+        return None
+    older = list(conn.execute(select(worklist_plans.c.id).where(
+        of_day, worklist_plans.c.id != plan_id, worklist_plans.c.planned_at <= mine)).scalars())
+    if older:
+        conn.execute(delete(worklist_plans).where(worklist_plans.c.id.in_(older)))
+    conn.execute(update(worklist_plans).where(worklist_plans.c.id == plan_id)
+                 .values(rows=written))
+    return older
+
+
+def drop_plan(conn: Connection, plan_id: str) -> None:
+    """An unfinished plan given up (its rows are deleted with the dropped plans')."""
+    conn.execute(delete(worklist_plans).where(worklist_plans.c.id == plan_id,
+                                              worklist_plans.c.rows.is_(None)))
+
+
+def delete_rows(conn: Connection, plan_id: str, after: int) -> int:
+    """Up to CHUNK rows of a dropped plan deleted, from seq ``after`` on; how many."""
+    return conn.execute(delete(worklist).where(
+        worklist.c.plan_id == plan_id, worklist.c.seq > after,
+        worklist.c.seq <= after + CHUNK)).rowcount
+
+
+def max_seq(conn: Connection, plan_id: str) -> int:
+    return int(conn.execute(select(func.coalesce(func.max(worklist.c.seq), 0))
+                            .where(worklist.c.plan_id == plan_id)).scalar_one())
+
+
+def dropped_plans(conn: Connection) -> list[str]:
+    """Plans whose rows are left without their header (a run stopped before deleting them)."""
+    return list(conn.execute(select(worklist.c.plan_id).distinct().where(
+        worklist.c.plan_id.not_in(select(worklist_plans.c.id)))).scalars())
 
 
 def plan_of_day(conn: Connection, day: date) -> Row[Any] | None:
-    return conn.execute(select(worklist_plans).where(worklist_plans.c.day == day)).first()
+    """The day's plan: the finished one (of several, the one made last)."""
+    return conn.execute(select(worklist_plans).where(
+        worklist_plans.c.day == day, worklist_plans.c.rows.is_not(None))
+        .order_by(worklist_plans.c.planned_at.desc()).limit(1)).first()
 
 
 def latest_plan(conn: Connection) -> Row[Any] | None:
     """The plan made last (whatever its day): its time zone says what "today" is."""
-    return conn.execute(select(worklist_plans).order_by(worklist_plans.c.planned_at.desc())
-                        .limit(1)).first()
+    return conn.execute(select(worklist_plans).where(worklist_plans.c.rows.is_not(None))
+                        .order_by(worklist_plans.c.planned_at.desc()).limit(1)).first()
 
 
 def plan_rows(conn: Connection, plan_id: str, agent: str | None, after: int,

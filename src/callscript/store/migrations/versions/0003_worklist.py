@@ -21,13 +21,14 @@ def upgrade() -> None:
     op.create_table(
         "worklist_plans",
         sa.Column("id", sa.String(32), primary_key=True),
-        sa.Column("day", sa.Date, nullable=False, unique=True),
+        sa.Column("day", sa.Date, nullable=False),
         sa.Column("planned_at", UTCDateTime, nullable=False),
         sa.Column("policy", sa.String(64), nullable=False),
         sa.Column("timezone", sa.String(64), nullable=False),
-        sa.Column("rows", sa.Integer, nullable=False),
+        sa.Column("rows", sa.Integer),
         sa.Column("calendar_estimated", sa.Boolean, nullable=False),
     )
+    op.create_index("ix_worklist_plans_day", "worklist_plans", ["day"])
     op.create_table(
         "worklist",
         sa.Column("plan_id", sa.String(32), primary_key=True),
