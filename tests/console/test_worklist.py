@@ -78,3 +78,16 @@ def test_no_plan_today_says_so(console: Console) -> None:
     with SignedIn(console) as (client, _csrf):
         page = client.get("/worklist")
         assert page.status_code == 200 and "今天没有为您安排回访" in page.text
+
+
+def test_a_row_that_cannot_start_says_why_on_the_worklist(console: Console) -> None:
+    day = datetime.now(ZoneInfo(ZONE)).date()
+    broken = {k: v for k, v in CUSTOMER.items() if k != "name"}  # the flow needs the name
+    plan_id = store_plan(console.svc, day, [("A0107", broken, "新开户客户15天内首次回访", 60,
+                                             "09:00", "12:00", 1)])
+    with SignedIn(console) as (client, csrf):
+        refused = client.post("/worklist/start", data={"csrf": csrf, "plan": plan_id, "seq": "1"})
+        assert refused.status_code == 422
+        assert "无法开始这个通话： 清单中这位客户的资料不完整或有误" in refused.text
+        assert 'class="worklist"' in refused.text  # the list stays, to go on with the next row
+        assert CUSTOMER["phone"] not in refused.text

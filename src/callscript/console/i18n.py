@@ -105,6 +105,11 @@ _WORDS: dict[str, tuple[str, str]] = {
     "not_in_worklist": ("清单中没有这一行，或者它不是分给您的。",
                         "No such row in the worklist, or it is not yours."),
     "planned_at": ("制定于", "Planned at"),
+    "row_context_invalid": ("清单中这位客户的资料不完整或有误，请联系班长核对后重新制定清单。",
+                            "This customer's data in the worklist is incomplete or invalid: ask "
+                            "your supervisor to check it and plan again."),
+    "flow_not_applicable": ("这位客户现在不符合该流程的条件。",
+                            "The flow's condition does not hold for this customer now."),
     "yes": ("是", "yes"), "no": ("否", "no"), "unknown": ("不详", "unknown"),
 }
 

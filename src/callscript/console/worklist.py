@@ -93,7 +93,9 @@ def routes(router: APIRouter, console: Console,
         try:
             reply = operations.start_call(svc, user, row.flow, context, None, key, digest)
         except ApiError as err:
-            return console.page(request, "worklist.html", err.status, user=user,
-                                failed=err.title, **today_rows(console, user))
+            why = {"Invalid context": words["row_context_invalid"],
+                   "Flow does not apply": words["flow_not_applicable"]}.get(err.title, err.title)
+            return console.page(request, "worklist.html", err.status, user=user, failed=why,
+                                **today_rows(console, user))
         return RedirectResponse(f"/calls/{reply.body['id']}", status_code=303)
 
