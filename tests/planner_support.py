@@ -102,3 +102,26 @@ def context_of(row: Mapping[str, Any]) -> dict[str, Any]:
     value = json.loads(row["context"])
     assert isinstance(value, dict)
     return value
+
+
+def store_plan(svc: Any, day: date, rows: Iterable[tuple[str, Mapping[str, Any], str, int, str, str, int]],
+               zone: str = "Asia/Shanghai") -> str:
+    """A plan stored as `callscript plan --db` stores it, for tests of what serves it:
+    rows of (agent_id, customer part, reason, priority, window start, window end, attempt),
+    the windows as HH:MM in the zone (+08:00). Returns the plan id."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from callscript.planner.database import store_worklist
+
+    data = list(rows)
+    table = pl.DataFrame({
+        "agent_id": [r[0] for r in data], "customer_ref": [r[1]["reference"] for r in data],
+        "flow": ["first_visit"] * len(data), "reason": [r[2] for r in data],
+        "priority": [r[3] for r in data], "window_start": [f"{day}T{r[4]}:00+08:00" for r in data],
+        "window_end": [f"{day}T{r[5]}:00+08:00" for r in data], "attempt": [r[6] for r in data],
+        "customer_context": [json.dumps({"customer": r[1]}, ensure_ascii=False) for r in data]})
+    plan_id, written = store_worklist(svc.engine, svc.cipher, table, day, datetime.now(ZoneInfo(zone)),
+                                      "telecom", zone, False)
+    assert written == len(data)
+    return plan_id

@@ -14,6 +14,7 @@ behind the lookups, and every operation is seen succeeding.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from datetime import date
 from typing import Any
 
 import schemathesis
@@ -21,7 +22,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from tests.planner_support import store_plan
 from tests.service.conftest import CUSTOMER, Env, call_put_on_hold_too_long
+
+PLANNED = date(2026, 11, 24)  # a worklist is stored for this day
 
 
 def _aim(env: Env, case: Any, call_id: str, follow_up: int) -> None:
@@ -34,6 +38,9 @@ def _aim(env: Env, case: Any, call_id: str, follow_up: int) -> None:
         case.body = {"flow": "first_visit", "context": {"customer": CUSTOMER}}
     if case.path.endswith("/turns"):  # the fresh call's first step takes this answer
         case.body = {"type": "answer", "answer": "answered"}
+    if case.path == "/v1/worklist":  # the day planned below, and the agent's own rows
+        case.query = {k: v for k, v in (case.query or {}).items() if k not in ("agent", "cursor")}
+        case.query["on"] = PLANNED.isoformat()
     if case.path.endswith(("/turns", "/abandon")):  # the header is optional in the schema
         now = env.client.get(f"/v1/calls/{call_id}", headers=env.auth("agent"))
         case.headers = {**(case.headers or {}), "If-Match": now.headers["ETag"]}
@@ -41,6 +48,7 @@ def _aim(env: Env, case: Any, call_id: str, follow_up: int) -> None:
 
 def test_api_conforms_to_its_openapi_document(env: Env) -> None:
     ended = call_put_on_hold_too_long(env)
+    store_plan(env.svc, PLANNED, [("A0107", CUSTOMER, "新开户客户15天内首次回访", 60, "09:00", "12:00", 1)])
     follow_up = env.client.get("/v1/follow-ups", headers=env.auth("agent")).json()["items"][0]
     schema = schemathesis.openapi.from_asgi("/openapi.json", env.app)
     operations = [result.ok() for result in schema.get_all_operations()]

@@ -7,13 +7,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from callscript.cli.errors import check_writable, fail, user_errors
 from callscript.cli.options import FlowFiles
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from callscript.planner import PlanResult
+    from callscript.store.crypto import Cipher
 
 CUSTOMERS_HELP = "customers, CSV or Parquet (columns: see docs/planning.md)"
 
@@ -34,10 +40,17 @@ def _progress() -> Iterator[Callable[[str], None]]:
 
 def plan_command(
     customers: Annotated[Path, typer.Argument(help=CUSTOMERS_HELP)],
-    output: Annotated[Path, typer.Option("--output", "-o", help="the worklist: .csv, .parquet or .json")],
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="the worklist: .csv, .parquet or .json (optional with --db)")] = None,
     policy: Annotated[Path | None, typer.Option(help="a policy YAML file (default: the built-in "
                                                      "telecom policy)")] = None,
     records: Annotated[Path | None, typer.Option(help="earlier calls, .jsonl or .parquet")] = None,
+    db: Annotated[str | None, typer.Option(
+        "--db", help="the service's database URL: earlier calls read from it and the worklist "
+                     "stored in it (instead of --records)")] = None,
+    dev: Annotated[bool, typer.Option(
+        "--dev", help="with --db and no CALLSCRIPT_DATA_KEY: store contexts unencrypted, as "
+                      "`serve --dev` does")] = False,
     agents: Annotated[Path | None, typer.Option(help="agents: agent_id, name, phone, max_calls")] = None,
     on: Annotated[str | None, typer.Option(help="the day to plan, YYYY-MM-DD (default: today in "
                                                 "the policy's time zone, from now on)")] = None,
@@ -69,7 +82,11 @@ def plan_command(
             )
         except ImportError:
             raise fail("the planner needs Polars: pip install 'callscript[planner]'") from None
-        if output.suffix.lower() not in (".csv", ".parquet", ".json"):
+        if records is not None and db is not None:
+            raise fail("--records and --db are two sources of earlier calls: give one")
+        if output is None and db is None:
+            raise fail("give -o WORKLIST (.csv, .parquet or .json), or --db URL to store it")
+        if output is not None and output.suffix.lower() not in (".csv", ".parquet", ".json"):
             raise fail(f"{output}: the worklist must be .csv, .parquet or .json")
         check_writable(output)
         check_writable(rejects, "--rejects")
@@ -77,6 +94,7 @@ def plan_command(
         loaded = load_policy(policy) if policy else library_policy(chosen)
         shared = read_context(deployment) if deployment else None
         planner = Planner(loaded, chosen, shared)
+        store = _Store.open(db, dev) if db is not None else None
         now = datetime.now(loaded.policy.zone)
         try:
             day = date.fromisoformat(on) if on else now.date()
@@ -85,13 +103,20 @@ def plan_command(
         with _progress() as progress:
             progress("reading customers")
             table = read_table(customers, "the customer file")
-            source = records_from_file(records) if records else None
+            source = records_from_file(records) if records else store.records if store else None
             agent_table = read_agents(agents) if agents else None
             result = planner.plan(table, source, agent_table, day, progress, str(customers), str(agents),
-                                  str(records), now if day == now.date() else None)
-            progress("writing the worklist")
-            write_frame(result.worklist, output)
-            rejects_path = rejects or output.with_name(output.stem + ".rejects.csv")
+                                  str(records) if records else "the database",
+                                  now if day == now.date() else None, customer_contexts=bool(store))
+            if store is not None:
+                progress("storing the worklist")
+                stored = store.save(result, loaded.policy.policy, loaded.policy.timezone)
+            worklist = result.worklist.drop("customer_context", strict=False)
+            if output is not None:
+                progress("writing the worklist")
+                write_frame(worklist, output)
+            rejects_path = rejects or (output.with_name(output.stem + ".rejects.csv") if output
+                                       else Path(f"worklist-{day}.rejects.csv"))
             if result.rejects.height:
                 write_frame(result.rejects, rejects_path)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -101,8 +126,9 @@ def plan_command(
     if result.why:
         err.print(f"no calls planned: {result.why}")
     counts = result.counts
+    where = " and ".join(([str(output)] if output else []) + ([stored] if store else []))
     err.print(f"{day}: {counts.get('planned', 0)} calls planned from {counts['customers']} customers "
-              f"-> {output}")
+              f"-> {where}")
     for name, value in counts.items():
         if name.startswith(("rule:", "held_out:")) or name in ("do_not_call", "over_capacity"):
             err.print(f"  {name}: {value}")
@@ -110,3 +136,42 @@ def plan_command(
         err.print(f"  rejected rows: {counts['rejected_rows']} ({result.rejects.height} problems) "
                   f"-> {rejects_path}")
 
+
+
+class _Store:
+    """``--db``: the service's database, its engine checked and its data key read."""
+
+    def __init__(self, url: str, engine: Engine, cipher: Cipher) -> None:
+        from callscript.planner.database import records_from_db, shown_url
+
+        self.url, self.engine, self.cipher = shown_url(url), engine, cipher
+        self.records = records_from_db(engine)
+
+    @classmethod
+    def open(cls, url: str, dev: bool) -> _Store:
+        try:
+            from callscript.planner.database import open_database
+            from callscript.store.crypto import KEY_VARIABLE, Cipher, DataKeyError
+        except ImportError:
+            raise fail("--db needs the service's extra: pip install 'callscript[service]'") from None
+        try:
+            cipher = Cipher.from_env()
+        except DataKeyError as err:
+            raise fail(str(err)) from None
+        if not cipher.encrypts and not dev:  # as `serve` refuses (service.main.cipher_for)
+            raise fail(f"{KEY_VARIABLE} is not set: the worklist's contexts are personal data, "
+                       "encrypted with the service's key. Give the service's key, or --dev if the "
+                       "service runs with --dev")
+        return cls(url, open_database(url), cipher)
+
+    def save(self, result: PlanResult, policy: str, timezone: str) -> str:
+        """The worklist stored as the day's plan; what the summary says about it."""
+        from datetime import UTC, datetime
+
+        from callscript.planner.database import store_worklist
+
+        plan_id, rows = store_worklist(self.engine, self.cipher, result.worklist, result.day,
+                                       datetime.now(UTC), policy, timezone,
+                                       result.calendar_estimated)
+        self.engine.dispose()
+        return f"{self.url} (plan {plan_id}, {rows} rows; GET /v1/worklist?on={result.day})"

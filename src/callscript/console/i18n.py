@@ -93,6 +93,23 @@ _WORDS: dict[str, tuple[str, str]] = {
     "datetime_format": ("格式：年-月-日 时:分，例如 2026-11-27 19:00",
                         "Format: year-month-day hour:minute, such as 2026-11-27 19:00"),
     "answer": ("回答", "Answer"),
+    "worklist": ("今日回访清单", "Today's worklist"),
+    "worklist_help": ("按数字键 1-9 选中第几行，按回车开始通话。",
+                      "Press 1-9 to pick a row, then Enter to start its call."),
+    "no_worklist": ("今天没有为您安排回访。", "Nothing is planned for you today."),
+    "window": ("回访时段", "Window"),
+    "reason": ("回访原因", "Reason"),
+    "customer": ("客户", "Customer"),
+    "attempt": ("第几次", "Attempt"),
+    "attempt_n": ("第{}次", "#{}"),
+    "not_in_worklist": ("清单中没有这一行，或者它不是分给您的。",
+                        "No such row in the worklist, or it is not yours."),
+    "planned_at": ("制定于", "Planned at"),
+    "row_context_invalid": ("清单中这位客户的资料不完整或有误，请联系班长核对后重新制定清单。",
+                            "This customer's data in the worklist is incomplete or invalid: ask "
+                            "your supervisor to check it and plan again."),
+    "flow_not_applicable": ("这位客户现在不符合该流程的条件。",
+                            "The flow's condition does not hold for this customer now."),
     "yes": ("是", "yes"), "no": ("否", "no"), "unknown": ("不详", "unknown"),
 }
 

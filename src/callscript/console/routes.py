@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import desc, select
 
-from callscript.console import i18n, supervisor, views
+from callscript.console import i18n, supervisor, views, worklist
 from callscript.console.sessions import COOKIE, Session, Signer, new_session, session_secret
 from callscript.service import calls as runtime
 from callscript.service import erasure, operations
@@ -279,6 +279,7 @@ def mount(app: FastAPI, svc: Service, secret: bytes | None = None) -> None:
         return RedirectResponse(f"/calls/{call_id}", status_code=303)
 
     supervisor.routes(router, console)
+    worklist.routes(router, console, post_form)
     app.include_router(router)
 
 

@@ -202,7 +202,8 @@ def context_json(columns: Sequence[Column], agent: Mapping[str, str],
         part, name = column.path.split(".", 1)
         source = text_column(column.path) if column.field.type in ("money", "decimal") else column.path
         parts.setdefault(part, []).append(pl.col(source).alias(name))
-    parts["agent"] = [pl.col(source).alias(name) for name, source in agent.items()]
+    if agent:  # without agent fields: the customer's parts only (what a service call is given)
+        parts["agent"] = [pl.col(source).alias(name) for name, source in agent.items()]
     for part, values in constants.items():
         present = set(agent) if part == "agent" else set()  # a row's own agent id wins
         parts.setdefault(part, []).extend(pl.lit(v).alias(k) for k, v in values.items() if k not in present)

@@ -166,11 +166,14 @@ class Planner:
     def plan(self, customers: pl.DataFrame, records: RecordSource | None, agents: pl.DataFrame | None,
              on: date, progress: Callable[[str], None] = _noop, name: str = "customers",
              agents_name: str = "agents", records_name: str = "records",
-             now: datetime | None = None) -> PlanResult:
+             now: datetime | None = None, customer_contexts: bool = False) -> PlanResult:
         """Plan ``on``: ``customers`` as text columns with their file lines (see inputs.read_table).
 
         ``now`` (aware): no window starts before it, when planning the rest of today. The
         names say which file an error is about (a missing column, duplicate keys, …).
+        ``customer_contexts``: the worklist gets a ``customer_context`` column too, the
+        context without the parts the service fills (agent, deployment): the body of a
+        service's ``POST /v1/calls``.
         """
         policy = self.policy
         require_columns(customers, list(policy.customers.columns), name, "customer")
@@ -191,7 +194,8 @@ class Planner:
         good, rejects = split_checked(done[0], self.columns, LINE)
         counts = {"customers": customers.height, "rejected_rows": rejects.get_column("line").n_unique()}
         if not windows.windows:
-            return PlanResult(on, self._empty(), rejects, windows.why, windows.estimated, counts)
+            return PlanResult(on, self._empty(customer_contexts), rejects, windows.why,
+                              windows.estimated, counts)
         names = self._names(on)
         found = empty_records()
         if len(done) > 1:
@@ -221,7 +225,8 @@ class Planner:
         else:
             planned = planned.with_columns(pl.col("own").alias("agent_id"))
         progress("writing contexts")
-        worklist = self._finish(planned, callable_customers, agent_fields, constants, windows)
+        worklist = self._finish(planned, callable_customers, agent_fields, constants, windows,
+                                customer_contexts)
         for rule in policy.rules:
             counts[f"rule:{rule.id}"] = 0
         for rule_id, n in worklist.group_by("rule_id").len().iter_rows():
@@ -331,7 +336,8 @@ class Planner:
         return rows.filter(pl.col("window_start").is_not_null()).collect()
 
     def _finish(self, planned: pl.DataFrame, customers: pl.DataFrame, agent_fields: dict[str, str],
-                constants: Mapping[str, Mapping[str, Any]], windows: DayWindows) -> pl.DataFrame:
+                constants: Mapping[str, Mapping[str, Any]], windows: DayWindows,
+                customer_contexts: bool) -> pl.DataFrame:
         key, zone = self.key_path, self.policy.timezone
         reasons = pl.DataFrame({"rule": list(range(len(self.policy.rules))),
                                 "reason": [r.reason for r in self.policy.rules],
@@ -351,10 +357,13 @@ class Planner:
             *iso, (pl.col("attempts") + 1).cast(pl.Int64).alias("attempt"),
             pl.col("agent_id").cast(pl.String),
             context_json(self.columns, agent_fields, constants).alias("context"),
-            pl.lit(windows.estimated).alias("calendar_estimated"), "rule_id")
+            pl.lit(windows.estimated).alias("calendar_estimated"), "rule_id",
+            *([context_json(self.columns, {}, {}).alias("customer_context")]
+              if customer_contexts else []))
         return out
 
-    def _empty(self) -> pl.DataFrame:
-        schema: dict[str, pl.DataType] = {c: pl.String() for c in OUTPUT_COLUMNS}
+    def _empty(self, customer_contexts: bool = False) -> pl.DataFrame:
+        names = (*OUTPUT_COLUMNS, "customer_context") if customer_contexts else OUTPUT_COLUMNS
+        schema: dict[str, pl.DataType] = {c: pl.String() for c in names}
         schema |= {"priority": pl.Int64(), "attempt": pl.Int64(), "calendar_estimated": pl.Boolean()}
         return pl.DataFrame(schema=schema)

@@ -253,6 +253,9 @@ def create_app(svc: Service, sweep: bool = True) -> FastAPI:
     def erase(customer_ref: str, caller: Caller) -> dict[str, int]:
         return {"calls": erasure.erase_customer(svc, caller, customer_ref)}
 
+    from callscript.service import worklist  # imported here: it uses this module's Caller
+
+    worklist.register(app, svc)
     mount_console(app, svc)  # the agent console's pages at /
     return app
 

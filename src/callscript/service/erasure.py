@@ -4,7 +4,8 @@ Erasure keeps each call's record anonymised: the customer's reference is
 dropped, every captured value masked, the lines said masked where they hold
 the customer's data, complaint texts removed; the context and snapshot are
 deleted, event details cleared and the call's idempotency keys (which hold
-whole responses) deleted. Follow-ups hold no personal data and stay.
+whole responses) deleted. Follow-ups hold no personal data and stay. The customer's planned worklist
+rows (their context is personal data) are deleted.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from callscript.service.library import personal_values
 from callscript.service.operations import load_json, record_of, restore, visible_call
 from callscript.service.problems import ApiError
 from callscript.service.state import Service
-from callscript.store import repo
+from callscript.store import repo, worklist_repo
 
 
 def read_record(svc: Service, user: User, call_id: str) -> dict[str, Any]:
@@ -74,4 +75,5 @@ def erase_customer(svc: Service, user: User, customer_ref: str) -> int:
             repo.erase_event_details(conn, row.id)
             repo.delete_keys(conn, row.id)
             erased += 1
+        worklist_repo.erase_customer(conn, customer_ref)  # planned rows hold their context
     return erased

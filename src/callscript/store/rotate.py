@@ -5,13 +5,14 @@ from __future__ import annotations
 from sqlalchemy import Engine, Table, select, tuple_, update
 
 from callscript.store.crypto import Cipher
-from callscript.store.tables import calls, events, idempotency, users
+from callscript.store.tables import calls, events, idempotency, users, worklist
 
 ENCRYPTED: tuple[tuple[Table, tuple[str, ...]], ...] = (
     (users, ("display_name", "phone")),
     (calls, ("context", "snapshot")),
     (events, ("detail",)),
     (idempotency, ("response",)),
+    (worklist, ("context",)),
 )
 
 

@@ -129,3 +129,33 @@ webhook_cursors = Table(
     Column("failures", Integer, nullable=False),  # failed attempts at the next event
     Column("updated_at", UTCDateTime, nullable=False),
 )
+
+# The worklist planned by `callscript plan --db` (docs/planning.md): the day's plan is its
+# finished one; planning the day again replaces it (store.worklist_repo says how).
+worklist_plans = Table(
+    "worklist_plans", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("day", Date, nullable=False, index=True),
+    Column("planned_at", UTCDateTime, nullable=False),
+    Column("policy", String(64), nullable=False),
+    Column("timezone", String(64), nullable=False),  # the policy's: the windows' offset
+    Column("rows", Integer),  # NULL while its rows are being written: not served yet
+    Column("calendar_estimated", Boolean, nullable=False),
+)
+
+worklist = Table(
+    "worklist", metadata,
+    Column("plan_id", String(32), primary_key=True),
+    Column("seq", Integer, primary_key=True),  # the planner's order: agent, window, priority
+    Column("agent_id", String(64)),  # NULL: nobody assigned (no agents file, no manager)
+    Column("customer_ref", String(64), nullable=False),
+    Column("flow", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("window_start", String(40), nullable=False),  # ISO 8601 with the policy's offset
+    Column("window_end", String(40), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("context", Text),  # encrypted JSON: the customer's parts of the call's context
+    Index("ix_worklist_plan_agent_seq", "plan_id", "agent_id", "seq"),
+    Index("ix_worklist_customer_ref", "customer_ref"),
+)

@@ -174,6 +174,12 @@
       return;
     }
     if (target.closest && target.closest('input, textarea, select, [contenteditable]')) { return; }
+    if (document.querySelector('table.worklist') && /^[1-9]$/.test(key)) {
+      // the worklist: a digit picks that row's start button; Enter then starts it
+      var row = document.querySelector('button[data-row="' + key + '"]');
+      if (row) { event.preventDefault(); row.focus(); }
+      return;
+    }
     if (!document.querySelector('.call') || key.length !== 1) { return; }
     var button = document.querySelector('button[data-key="' + key + '"]');
     if (!button) { return; }
