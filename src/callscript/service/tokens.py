@@ -1,7 +1,7 @@
 """Whose a bearer token is: read from the users table, remembered only while it is safe.
 
 A worker remembers a token's user only while it listens to PostgreSQL's announcements
-of every change to the users table (a trigger, migration 0003). Any change forgets
+of every change to the users table (a trigger, migration 0004). Any change forgets
 everything, so a removed or replaced token stops working in every worker as soon as
 the change commits and its notification arrives (milliseconds). While the listener is
 not connected (starting, or the database restarting), and always on SQLite, every
@@ -22,7 +22,7 @@ from callscript.service.auth import User
 from callscript.store import repo
 from callscript.store.db import reader
 
-CHANNEL = "callscript_users"  # as migration 0003 announces
+CHANNEL = "callscript_users"  # as migration 0004 announces
 APPLICATION = "callscript-users-listener"  # the listener's name in pg_stat_activity
 MAX_REMEMBERED = 10_000  # tokens; past it, forget all and start again
 _log = logging.getLogger("callscript.service")

@@ -4,16 +4,16 @@ Each worker remembers whose a token is only while it hears these announcements
 (service/tokens.py), so a removed or replaced token stops working in every worker
 as soon as the change commits, whoever made it (`callscript users`, or plain SQL).
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
