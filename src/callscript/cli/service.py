@@ -25,7 +25,8 @@ db_app = typer.Typer(no_args_is_help=True, help="The service's database: migrati
 users_app = typer.Typer(no_args_is_help=True, help="The service's users and their tokens.")
 
 Db = Annotated[str | None, typer.Option(
-    "--db", help="database URL (default: sqlite:///callscript.db; or postgresql://…)")]
+    "--db", metavar="URL", help="database URL (default: sqlite:///callscript.db; or "
+                                "postgresql://…)")]
 Dev = Annotated[bool, typer.Option(
     "--dev", help="allow running without CALLSCRIPT_DATA_KEY: personal data stored unencrypted")]
 
@@ -39,20 +40,47 @@ def _service_errors() -> Iterator[None]:
         from callscript.store.crypto import DataKeyError
     except ImportError:
         raise fail("the service needs its extra: pip install 'callscript[service]'") from None
+    from callscript.store.db import DatabaseUrlError
+
     try:
         yield
-    except (SettingsError, DataKeyError) as err:
+    except (SettingsError, DataKeyError, DatabaseUrlError) as err:
         raise fail(str(err)) from None
     except OperationalError as err:
-        raise fail(f"cannot use the database ({type(err.orig).__name__})") from None
+        raise fail(f"cannot use the database ({type(err.orig).__name__}: the server is not "
+                   "reachable, refused the login, or has no such database)") from None
 
 
 def _engine(db: str | None) -> Engine:
-    from callscript.store.db import DEFAULT_URL, make_engine, upgrade
+    from sqlalchemy.exc import OperationalError
 
-    engine = make_engine(db or DEFAULT_URL)
-    upgrade(engine)
+    from callscript.store.db import DEFAULT_URL, checked_url, make_engine, shown_url, upgrade
+
+    given = DEFAULT_URL if db is None else db
+    engine = make_engine(checked_url(given))
+    try:
+        upgrade(engine)
+    except OperationalError as err:
+        engine.dispose()
+        raise fail(f"--db {shown_url(given)}: cannot use the database ({type(err.orig).__name__}: "
+                   "the server is not reachable, refused the login, or has no such "
+                   "database)") from None
     return engine
+
+
+def _check_port(host: str, port: int) -> None:
+    """Refuse a port already taken before saying "serving" (uvicorn would fail after)."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port,
+                                                             type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            probe.bind(address)
+    except OSError as err:
+        raise fail(f"--host {host} --port {port}: cannot listen there ({err.strerror or err}); "
+                   "is another server using the port?") from None
 
 
 def serve_command(
@@ -78,9 +106,9 @@ def serve_command(
         import uvicorn
 
         from callscript.service.main import Settings, build_service
-        from callscript.store.db import DEFAULT_URL, is_sqlite
+        from callscript.store.db import DEFAULT_URL, checked_url, is_sqlite
 
-        url = db or DEFAULT_URL
+        url = checked_url(DEFAULT_URL if db is None else db)
         if workers > 1 and is_sqlite(url):
             raise fail("--workers above 1 needs PostgreSQL (--db postgresql://…): SQLite has "
                        "one writer")
@@ -88,6 +116,7 @@ def serve_command(
                             expire_minutes=expire_minutes, webhook=webhook)
         build_service(settings)  # every setting checked here, once, before workers start
         _engine(url).dispose()
+        _check_port(host, port)
         os.environ.update(settings.to_env())
         print(f"callscript serving http://{host}:{port} (API docs at /docs)", file=sys.stderr)
         from callscript.service.protocol import http_protocol

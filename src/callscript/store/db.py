@@ -5,9 +5,11 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEFAULT_URL = "sqlite:///callscript.db"  # in the working folder: the embedded default
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -15,6 +17,7 @@ READ_ONLY = "callscript_read_only"  # an execution option: this transaction only
 _MIGRATION_LOCK = 7_404_301  # a pg_advisory_lock id: one migrating process at a time
 _HOLDS_WRITERS = "callscript_holds_writers"  # in a SQLite connection's info: it holds the lock
 _WRITER_WAIT = 30.0  # seconds, as SQLite's busy timeout
+_MASK = "***"
 
 
 def normalise_url(url: str) -> str:
@@ -22,6 +25,42 @@ def normalise_url(url: str) -> str:
     if url.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
+
+
+class DatabaseUrlError(ValueError):
+    """A database URL the service cannot use; the message shows it with its password masked."""
+
+
+def shown_url(url: str) -> str:
+    """The URL as a message may print it: a password masked, in user:password@ or ?password=."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return "(not a database URL)"
+    if "password" in parsed.query:
+        parsed = parsed.update_query_dict({"password": _MASK})
+    return parsed.render_as_string(hide_password=True).replace(quote(_MASK), _MASK)
+
+
+def checked_url(url: str) -> str:
+    """The URL, normalised (postgresql:// means psycopg 3), if the service can use it; else
+    DatabaseUrlError saying why, with the URL masked."""
+    usage = "give sqlite:///FILE or postgresql://USER@HOST/NAME"
+    if not url.strip():
+        raise DatabaseUrlError(f"--db is empty: {usage}")
+    try:
+        parsed = make_url(normalise_url(url))
+    except ArgumentError:
+        raise DatabaseUrlError(f"--db: not a database URL; {usage}") from None
+    except ValueError:  # make_url's int() of the port
+        raise DatabaseUrlError(f"--db: the URL's port is not a number; {usage}") from None
+    if parsed.drivername not in ("sqlite", "sqlite+pysqlite", "postgresql+psycopg"):
+        raise DatabaseUrlError(f"--db {shown_url(url)}: the service runs on SQLite or PostgreSQL "
+                               f"(through psycopg 3); {usage}")
+    if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
+        raise DatabaseUrlError(f"--db {shown_url(url)}: an in-memory database lasts one process; "
+                               "the service needs a file: sqlite:///FILE")
+    return parsed.render_as_string(hide_password=False)
 
 
 def is_sqlite(url: str) -> bool:
