@@ -230,9 +230,8 @@ def test_rotate_key_re_encrypts_the_stored_contexts(env: Env, tmp_path: Path,
 def test_a_database_failing_while_read_is_named_without_a_traceback(tmp_path: Path) -> None:
     from sqlalchemy import text
 
-    from callscript.store.db import make_engine, upgrade
-
     from callscript.store.crypto import Cipher
+    from callscript.store.db import make_engine, upgrade
     from tests.service.conftest import add_users
 
     url = f"sqlite:///{tmp_path / 'broken.db'}"
