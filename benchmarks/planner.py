@@ -164,6 +164,24 @@ def fill_database(url: str, records: pl.DataFrame) -> None:
     db.close()
 
 
+def add_agents(url: str, names: list[str], key: str) -> None:
+    """The agents file's agents as the service's users (plan --db refuses any other), their
+    names encrypted with the key (plan --db tests its key on one)."""
+    import hashlib
+    import sqlite3
+
+    from callscript.store.crypto import Cipher
+
+    cipher = Cipher([key])
+    db = sqlite3.connect(url.removeprefix("sqlite:///"))
+    with db:
+        db.executemany("INSERT INTO users (name, role, display_name, phone, token_hash, created_at) "
+                       "VALUES (?, 'agent', ?, NULL, ?, '2026-11-01 00:00:00.000000')",
+                       [(n, cipher.encrypt("坐席"), hashlib.sha256(n.encode()).hexdigest())
+                        for n in names])
+    db.close()
+
+
 def time_store(url: str, key: str, rows: int) -> float:
     """Storing a worklist of ``rows`` rows (as without --agents' capacities), in this process."""
     import json
@@ -200,6 +218,8 @@ def run_db(folder: Path, records: int) -> dict[str, float]:
         "customer_ref": pl.String, "flow": pl.String, "disposition": pl.String, "ended_at": pl.String,
         "follow_ups": pl.List(pl.Struct({"kind": pl.String, "due": pl.String}))}))
     env = {**os.environ, "CALLSCRIPT_DATA_KEY": new_key()}
+    add_agents(url, pl.read_csv(folder / "agents.csv").get_column("agent_id").to_list(),
+               env["CALLSCRIPT_DATA_KEY"])
     read = [sys.executable, "-c", "import sys, time; from datetime import datetime, UTC\n"
             "from callscript.store.db import make_engine\n"
             "from callscript.planner.database import records_from_db\n"

@@ -108,6 +108,19 @@ def test_parquet_customers(files: dict[str, Path]) -> None:
     assert {r["customer_ref"] for r in csv.DictReader(out.open(encoding="utf-8"))} == {"C1", "C2", "C3"}
 
 
+def test_parquet_rejects_name_the_row_and_one_of_a_kind_is_singular(tmp_path: Path) -> None:
+    rows = write_customers(tmp_path / "c.csv", [customer("C1", opened_on="2025-10-01"),
+                                                customer("C2", phone="call-me-13800")])
+    source = tmp_path / "c.parquet"
+    pl.read_csv(rows, infer_schema=False).write_parquet(source)
+    done = run(source, *shared_files(tmp_path), "--on", "2025-10-09", "-o", tmp_path / "w.csv")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "w.rejects.csv").read_text(encoding="utf-8").splitlines() == [
+        "row,field,problem", "2,phone,expected 5 to 15 digits (optionally with + - or spaces)"]
+    assert "2025-10-09: 1 call planned from 2 customers" in done.stderr
+    assert "rejected rows: 1 (1 problem) ->" in done.stderr
+
+
 def test_a_missing_column_is_named(tmp_path: Path) -> None:
     columns = tuple(c for c in COLUMNS if c != "opened_on")
     source = write_customers(tmp_path / "c.csv", [customer("C1")], columns)

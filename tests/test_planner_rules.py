@@ -280,3 +280,26 @@ def test_shared_values_missing_or_invalid_are_named(shared: dict[str, Any], mess
     with pytest.raises(InputError, match=r"agent\.name, agent\.phone \(give --agents\)"):
         Planner(builtin_policy(), builtin_library(), SHARED).plan(
             frame([customer("C1", **NEW)]), records_of([]), None, date(2025, 10, 9))
+
+
+def test_the_summary_counts_customers_waiting_and_those_whose_attempts_are_used_up() -> None:
+    tried_today = record("C1", "first_visit", "no_answer", "2025-10-09T08:00:00+08:00")
+    three = [record("C2", "first_visit", "no_answer", f"2025-10-0{d}T10:00:00+08:00") for d in (1, 2, 3)]
+    tomorrow = record("C3", "first_visit", "rescheduled", "2025-10-08T10:00:00+08:00",
+                      [("callback", "2025-10-10T15:00:00+08:00")])
+    result = plan([customer(f"C{i}", **NEW) for i in range(1, 5)], date(2025, 10, 9),
+                  [tried_today, *three, tomorrow])
+    assert set(rows_of(result)) == {"C4"}
+    assert (result.counts["waiting"], result.counts["attempts_used_up"]) == (2, 1)
+
+
+def test_planning_today_after_the_last_window_says_why_nothing_is_planned() -> None:
+    from datetime import datetime
+
+    from tests.planner_support import AGENTS, frame, records_of, telecom
+
+    late = datetime.fromisoformat("2025-10-09T18:30:00+08:00")
+    result = telecom().plan(frame([customer("C1", **NEW)]), records_of([]), AGENTS, date(2025, 10, 9),
+                            now=late)
+    assert result.worklist.height == 0
+    assert "last calling window ended at 18:00" in result.why and "--on" in result.why

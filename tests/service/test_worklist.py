@@ -175,6 +175,10 @@ def test_erasure_deletes_the_customers_planned_rows(env: Env, tmp_path: Path) ->
     (["--db", "mysql://u:hunter2@h/db"], "mysql://u:***@h/db: not a database URL the service opens"),
     (["--db", "not a url"], "not a database URL"),
     (["--db", "postgresql://u:hunter2@127.0.0.1:1/db"], "cannot open the database"),
+    (["--db", "postgresql://u@127.0.0.1:1/db?password=hunter2"], "?password=***: cannot open"),
+    (["--db", "sqlite://"], "an in-memory database is not the service's"),
+    (["--db", "sqlite:///:memory:"], "an in-memory database is not the service's"),
+    (["--db", "sqlite:///svc.db?mode=ro"], "sqlite:///svc.db?mode=ro: a SQLite URL takes no options"),
 ])
 def test_bad_db_arguments(tmp_path: Path, args: list[str], message: str,
                           monkeypatch: pytest.MonkeyPatch) -> None:
@@ -226,16 +230,20 @@ def test_rotate_key_re_encrypts_the_stored_contexts(env: Env, tmp_path: Path,
 def test_a_database_failing_while_read_is_named_without_a_traceback(tmp_path: Path) -> None:
     from sqlalchemy import text
 
+    from callscript.store.crypto import Cipher
     from callscript.store.db import make_engine, upgrade
+    from tests.service.conftest import add_users
 
     url = f"sqlite:///{tmp_path / 'broken.db'}"
     engine = make_engine(url)
     upgrade(engine)
+    key = new_key()
+    add_users(engine, Cipher([key]))  # the agents file's agents
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE follow_ups"))  # migrated, then damaged
     engine.dispose()
     done = _cli(str(_customers(tmp_path, ["C-1001"])), "--db", url, *_shared(tmp_path), "--on", DAY,
-                key=new_key())
+                key=key)
     assert done.exit_code == 2, done.output
     assert "broken.db: the database failed (OperationalError)" in done.output
 
@@ -313,3 +321,107 @@ def test_two_plans_of_a_day_at_once_leave_one_whole_plan(env: Env) -> None:
     with env.svc.engine.connect() as conn:  # the other plan's rows are gone too
         left = conn.execute(text("SELECT count(*) FROM worklist")).scalar_one()
         assert left == sizes[page["plan_id"]]
+
+
+def test_a_password_in_the_query_is_masked_like_one_in_the_user_part(env: Env, tmp_path: Path) -> None:
+    from callscript.store.urls import shown_url
+
+    assert shown_url("postgresql://postgres@host:5432/cs?password=pgpass") == \
+        "postgresql://postgres@host:5432/cs?password=***"
+    assert shown_url("postgresql://u:pgpass@host/cs") == "postgresql://u:***@host/cs"
+    url = env.svc.engine.url.render_as_string(hide_password=False)
+    url += ("&" if "?" in url else "?") + "password=pgpass"
+    done = _cli(str(_customers(tmp_path, ["C-1001"])), "--db", url, *_shared(tmp_path), "--on", DAY,
+                key=env.keys[0])
+    assert "pgpass" not in done.output, done.output
+    if env.svc.engine.dialect.name == "postgresql":  # the test server trusts its socket
+        assert done.exit_code == 0 and "password=***" in done.output, done.output
+    else:
+        assert done.exit_code == 2 and "takes no options" in done.output, done.output
+
+
+def _stored_plans(env: Env) -> int:
+    from sqlalchemy import func, select
+
+    from callscript.store.tables import worklist, worklist_plans
+
+    with env.svc.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(worklist_plans)).scalar_one()
+                   + conn.execute(select(func.count()).select_from(worklist)).scalar_one())
+
+
+def test_dev_without_a_key_is_refused_where_the_data_is_encrypted(env: Env, tmp_path: Path) -> None:
+    done = _cli(str(_customers(tmp_path, ["C-1001"])), "--db",
+                env.svc.engine.url.render_as_string(hide_password=False), *_shared(tmp_path),
+                "--on", DAY, "--dev")
+    assert done.exit_code == 2, done.output
+    assert "holds encrypted data" in done.output and "set CALLSCRIPT_DATA_KEY" in done.output
+    assert _stored_plans(env) == 0
+
+
+def test_dev_stores_in_the_clear_where_nothing_is_encrypted(tmp_path: Path) -> None:
+    from callscript.store.crypto import Cipher
+    from callscript.store.db import make_engine, upgrade
+    from callscript.store.tables import worklist
+    from tests.service.conftest import add_users
+
+    url = f"sqlite:///{tmp_path / 'dev.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    add_users(engine, Cipher([]))  # as `serve --dev` stores them
+    done = _cli(str(_customers(tmp_path, ["C-1001"])), "--db", url, *_shared(tmp_path), "--on", DAY,
+                "--dev")
+    assert done.exit_code == 0, done.output
+    with engine.connect() as conn:
+        assert conn.execute(worklist.select()).one().context.startswith("plain:")
+    engine.dispose()
+
+
+def test_a_key_that_decrypts_nothing_stored_is_refused(env: Env, tmp_path: Path) -> None:
+    env.start()  # an encrypted call context too, besides the users' names
+    done = _cli(str(_customers(tmp_path, ["C-1001"])), "--db",
+                env.svc.engine.url.render_as_string(hide_password=False), *_shared(tmp_path),
+                "--on", DAY, key=new_key())
+    assert done.exit_code == 2, done.output
+    assert "CALLSCRIPT_DATA_KEY does not decrypt this database's data" in done.output
+    assert _stored_plans(env) == 0
+
+
+def test_a_row_the_key_cannot_decrypt_is_a_documented_problem(env: Env) -> None:
+    from datetime import date
+    from types import SimpleNamespace
+
+    from callscript.store.crypto import Cipher
+    from tests.planner_support import store_plan
+
+    other = SimpleNamespace(engine=env.svc.engine, cipher=Cipher([new_key()]))
+    store_plan(other, date(2026, 11, 24), [("A0107", CUSTOMER, "新开户客户15天内首次回访", 60,
+                                             "09:00", "12:00", 1)])
+    response = env.client.get("/v1/worklist", params={"on": DAY}, headers=env.auth("agent"))
+    assert response.status_code == 500
+    assert response.json()["title"] == "Stored data cannot be decrypted"
+    assert CUSTOMER["phone"] not in response.text
+    documented = env.app.openapi()["paths"]["/v1/worklist"]["get"]["responses"]
+    assert "Stored data cannot be decrypted" in documented["500"]["description"]
+
+
+def test_agents_who_are_not_the_services_are_refused(env: Env, tmp_path: Path) -> None:
+    args = _shared(tmp_path)
+    (tmp_path / "agents.csv").write_text(
+        "agent_id,name,phone,max_calls\nA0107,李娜,0571-86001234,10\nS1,张伟,0571-86005678,10\n"
+        "A0999,陈静,0571-86005679,10\n", encoding="utf-8")
+    done = _cli(str(_customers(tmp_path, ["C-1001"])), "--db",
+                env.svc.engine.url.render_as_string(hide_password=False), *args, "--on", DAY,
+                key=env.keys[0])
+    assert done.exit_code == 2, done.output
+    assert "agent_id A0999, S1: not an agent of the service" in done.output
+    assert "callscript users add" in done.output and "李娜" not in done.output
+    assert _stored_plans(env) == 0
+
+
+def test_planning_a_past_day_into_the_service_warns(env: Env, tmp_path: Path) -> None:
+    done = _cli(str(_customers(tmp_path, ["C-1001"])), "--db",
+                env.svc.engine.url.render_as_string(hide_password=False), *_shared(tmp_path),
+                "--on", "2026-11-02", key=env.keys[0])
+    assert done.exit_code == 0, done.output
+    assert "warning: 2026-11-02 is past" in done.output

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from callscript.planner import PlanResult
     from callscript.store.crypto import Cipher
 
+# the summary's counters besides the rules' and holdouts' (see docs/planning.md)
+SUMMARY_COUNTS = ("do_not_call", "waiting", "attempts_used_up", "over_capacity")
 CUSTOMERS_HELP = "customers, CSV or Parquet (columns: see docs/planning.md)"
 
 
@@ -105,6 +107,8 @@ def plan_command(
             table = read_table(customers, "the customer file")
             source = records_from_file(records) if records else store.records if store else None
             agent_table = read_agents(agents) if agents else None
+            if store is not None and agent_table is not None:
+                store.check_agents(agent_table.get_column("agent_id").to_list(), str(agents))
             result = planner.plan(table, source, agent_table, day, progress, str(customers), str(agents),
                                   str(records) if records else "the database",
                                   now if day == now.date() else None, customer_contexts=bool(store))
@@ -118,8 +122,14 @@ def plan_command(
             rejects_path = rejects or (output.with_name(output.stem + ".rejects.csv") if output
                                        else Path(f"worklist-{day}.rejects.csv"))
             if result.rejects.height:
-                write_frame(result.rejects, rejects_path)
+                # a Parquet file has no lines: its rejects name the row (1: the first)
+                written = result.rejects.rename({"line": "row"}) \
+                    if customers.suffix.lower() == ".parquet" else result.rejects
+                write_frame(written, rejects_path)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
+    if store is not None and day < now.date():
+        err.print(f"warning: {day} is past; the service serves its plan only when asked for it "
+                  f"(GET /v1/worklist?on={day})")
     if result.calendar_estimated:
         err.print(f"warning: {day} is past the years the official calendar publishes; planned as "
                   "Monday to Friday, rows flagged calendar_estimated")
@@ -127,14 +137,18 @@ def plan_command(
         err.print(f"no calls planned: {result.why}")
     counts = result.counts
     where = " and ".join(([str(output)] if output else []) + ([stored] if store else []))
-    err.print(f"{day}: {counts.get('planned', 0)} calls planned from {counts['customers']} customers "
-              f"-> {where}")
+    err.print(f"{day}: {_count(counts.get('planned', 0), 'call')} planned from "
+              f"{_count(counts['customers'], 'customer')} -> {where}")
     for name, value in counts.items():
-        if name.startswith(("rule:", "held_out:")) or name in ("do_not_call", "over_capacity"):
+        if name.startswith(("rule:", "held_out:")) or name in SUMMARY_COUNTS:
             err.print(f"  {name}: {value}")
     if result.rejects.height:
-        err.print(f"  rejected rows: {counts['rejected_rows']} ({result.rejects.height} problems) "
-                  f"-> {rejects_path}")
+        err.print(f"  rejected rows: {counts['rejected_rows']} "
+                  f"({_count(result.rejects.height, 'problem')}) -> {rejects_path}")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 
@@ -142,7 +156,8 @@ class _Store:
     """``--db``: the service's database, its engine checked and its data key read."""
 
     def __init__(self, url: str, engine: Engine, cipher: Cipher) -> None:
-        from callscript.planner.database import records_from_db, shown_url
+        from callscript.planner.database import records_from_db
+        from callscript.store.urls import shown_url
 
         self.url, self.engine, self.cipher = shown_url(url), engine, cipher
         self.records = records_from_db(engine)
@@ -150,7 +165,7 @@ class _Store:
     @classmethod
     def open(cls, url: str, dev: bool) -> _Store:
         try:
-            from callscript.planner.database import open_database
+            from callscript.planner.database import check_key, open_database
             from callscript.store.crypto import KEY_VARIABLE, Cipher, DataKeyError
         except ImportError:
             raise fail("--db needs the service's extra: pip install 'callscript[service]'") from None
@@ -162,7 +177,25 @@ class _Store:
             raise fail(f"{KEY_VARIABLE} is not set: the worklist's contexts are personal data, "
                        "encrypted with the service's key. Give the service's key, or --dev if the "
                        "service runs with --dev")
-        return cls(url, open_database(url), cipher)
+        engine = open_database(url)
+        try:
+            check_key(engine, cipher)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(url, engine, cipher)
+
+    def check_agents(self, agent_ids: list[str], name: str) -> None:
+        """The agents file's agents must be the service's: a row for anyone else is served
+        to nobody."""
+        from callscript.planner.database import unknown_agents
+
+        unknown = unknown_agents(self.engine, agent_ids)
+        if unknown:
+            self.engine.dispose()
+            raise fail(f"{name}: agent_id {', '.join(unknown)}: not an agent of the service at "
+                       f"{self.url} (add them with `callscript users add ID --role agent`, or "
+                       "take them out of the agents file)")
 
     def save(self, result: PlanResult, policy: str, timezone: str) -> str:
         """The worklist stored as the day's plan; what the summary says about it."""

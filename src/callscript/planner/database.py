@@ -9,7 +9,7 @@ one transaction. Needs the planner and service extras.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import date, datetime
 from pathlib import Path
@@ -17,13 +17,17 @@ from typing import Any
 
 import polars as pl
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from callscript.planner.inputs import InputError, RecordSource
 from callscript.store import worklist_repo
-from callscript.store.crypto import Cipher
+from callscript.store.crypto import KEY_VARIABLE, Cipher, DataKeyError
 from callscript.store.db import MIGRATIONS, READ_ONLY, make_engine, normalise_url
+from callscript.store.urls import masked, shown_url
+
+__all__ = ["check_key", "open_database", "records_from_db", "shown_url", "store_worklist",
+           "unknown_agents"]
 
 _UTC = pl.Datetime("us", "UTC")
 _FOLLOW_UP = pl.Struct({"kind": pl.String, "due": pl.String})
@@ -33,12 +37,39 @@ STORED_COLUMNS = ("agent_id", "customer_ref", "flow", "reason", "priority", "win
                   "window_end", "attempt")
 
 
-def shown_url(url: str) -> str:
-    """The URL as an error may say it: the password masked."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)  # as the user wrote it
-    except ArgumentError:
-        return "(not a database URL)"
+def _check_sqlite(parsed: URL, shown: str) -> None:
+    if parsed.database in (None, "", ":memory:"):
+        raise InputError(f"--db {shown}: an in-memory database is not the service's; give the "
+                         "file the service runs on (sqlite:///FILE)")
+    if parsed.query:  # options such as ?mode=ro are not the service's way of opening it
+        raise InputError(f"--db {shown}: a SQLite URL takes no options here ("
+                         f"{', '.join(sorted(parsed.query))}); give sqlite:///FILE")
+
+
+def check_key(engine: Engine, cipher: Cipher) -> None:
+    """Refuses to store contexts the service could not read: in the clear (``--dev``) in a
+    database with encrypted data, or with a key that decrypts none of its encrypted data."""
+    with _database_errors(engine), engine.connect() as conn:
+        samples = worklist_repo.encrypted_samples(conn)
+    if not samples:
+        return  # a new database, or one a --dev service runs on: any key will do
+    if not cipher.encrypts:
+        raise InputError(f"--db {masked(engine.url)}: the database holds encrypted data (a "
+                         f"service with a data key runs on it); set {KEY_VARIABLE} to the "
+                         "service's key (--dev would store the contexts in the clear)")
+    for stored in samples:
+        with suppress(DataKeyError):
+            cipher.decrypt(stored)
+            return
+    raise InputError(f"--db {masked(engine.url)}: {KEY_VARIABLE} does not decrypt this "
+                     "database's data; give the key the service runs with")
+
+
+def unknown_agents(engine: Engine, agent_ids: Iterable[str]) -> list[str]:
+    """The agent ids that are not agents of the service (user names with role agent)."""
+    with _database_errors(engine), engine.connect() as conn:
+        known = worklist_repo.agent_names(conn)
+    return sorted(set(agent_ids) - known)
 
 
 def _head() -> str | None:
@@ -62,8 +93,9 @@ def open_database(url: str) -> Engine:
         parsed = make_url(normalise_url(url))
         if parsed.get_backend_name() not in ("sqlite", "postgresql"):
             raise ValueError("only the service's databases")
-        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") \
-                and not Path(parsed.database).exists():
+        if parsed.get_backend_name() == "sqlite":
+            _check_sqlite(parsed, shown)
+        if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").exists():
             raise InputError(f"--db {shown}: no such database file (start the service on it, or "
                              "run `callscript db upgrade --db URL`)")
         engine = make_engine(url)
@@ -94,8 +126,7 @@ def _database_errors(engine: Engine) -> Iterator[None]:
         yield
     except (SQLAlchemyError, driver_error) as err:
         cause = type(getattr(err, "orig", None) or err).__name__
-        raise InputError(f"--db {engine.url.render_as_string(hide_password=True)}: the database "
-                         f"failed ({cause})") from None
+        raise InputError(f"--db {masked(engine.url)}: the database failed ({cause})") from None
 
 
 def _frame(chunks: Iterator[Sequence[Any]], schema: dict[str, pl.DataType]) -> pl.DataFrame:

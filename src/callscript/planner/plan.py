@@ -68,6 +68,15 @@ def _planner_field(kind: str | None) -> Field:
     return Field(spec.type, expected=expected(spec))
 
 
+def _left(windows: DayWindows, now: datetime | None, zone: str) -> DayWindows:
+    """The day's windows, none when planning the rest of a day after its last one (and why)."""
+    if now is None or not windows.windows or windows.windows[-1][1] > now:
+        return windows
+    last = windows.windows[-1][1].astimezone(now.tzinfo).strftime("%H:%M")
+    return DayWindows(windows.day, (), f"the day's last calling window ended at {last} "
+                                       f"({zone}): no window left today; plan another day with --on")
+
+
 def _noop(stage: str) -> None:
     """No progress display."""
 
@@ -181,7 +190,7 @@ class Planner:
         constants = self._constants(agents is not None)
         if agents is not None:
             agents = self._checked_agents(agents, agents_name)
-        windows = day_windows(policy, on)
+        windows = _left(day_windows(policy, on), now, policy.timezone)
         zone = policy.zone
         day_start = datetime.combine(on, time(), tzinfo=zone).astimezone(UTC)
         day_end = datetime.combine(on + timedelta(days=1), time(), tzinfo=zone).astimezone(UTC)
@@ -211,7 +220,7 @@ class Planner:
         candidates = self._candidates(callable_customers, history, names, day_end)
         candidates = self._holdout(candidates, counts)
         progress("applying attempts and windows")
-        planned = self._gate(candidates, history, windows, now)
+        planned = self._gate(candidates, history, windows, now, counts)
         planned = planned.sort(["priority", "rule", key], descending=[True, False, False])
         planned = planned.unique(subset=key, keep="first", maintain_order=True)
         progress("assigning agents")
@@ -303,8 +312,12 @@ class Planner:
         return candidates.join(held, on=[key, "rule"], how="anti")
 
     def _gate(self, candidates: pl.DataFrame, history: History, windows: DayWindows,
-              now: datetime | None) -> pl.DataFrame:
-        """Attempt limits, retry delays, finished flows; then the window each row gets today."""
+              now: datetime | None, counts: dict[str, int]) -> pl.DataFrame:
+        """Attempt limits, retry delays, finished flows; then the window each row gets today.
+
+        Counts the customers none of whose rules plans a call: ``waiting`` (a retry delay or
+        an agreed time after the day's last window, or the day's attempts made) before
+        ``attempts_used_up`` (the flow's attempts within look_back made)."""
         policy, key = self.policy, self.key_path
         pairs = history.pairs.rename({"customer_ref": key})
         per_customer = history.customers.rename({"customer_ref": key})
@@ -314,9 +327,10 @@ class Planner:
                               pl.col("never_flow", "never_customer").fill_null(False)))
         finished = pl.when(pl.col("source_ended").is_null()).then(pl.col("done_at").is_not_null()) \
             .otherwise((pl.col("done_at") > pl.col("source_ended")).fill_null(False))
-        rows = rows.filter(~pl.col("never_flow") & ~pl.col("never_customer") & ~finished
-                           & (pl.col("attempts") < policy.attempts.total)
-                           & (pl.col("today") < policy.attempts.per_day))
+        open_ = ~pl.col("never_flow") & ~pl.col("never_customer") & ~finished
+        rows = rows.filter(open_).with_columns(
+            (pl.col("attempts") >= policy.attempts.total).alias("_used_up"),
+            (pl.col("today") >= policy.attempts.per_day).alias("_today_done"))
         not_before = pl.max_horizontal("due", "last_not_before", "blocked_until",
                                        pl.lit(now.astimezone(UTC) if now else None, pl.Datetime("us", "UTC")))
         agreed = pl.coalesce("agreed", "last_agreed")
@@ -333,7 +347,15 @@ class Planner:
         rows = rows.with_columns(
             pl.when(at_time).then(pl.min_horizontal("window_end", pl.col("agreed") + policy.appointment))
             .otherwise(pl.col("window_end")).alias("window_end"))
-        return rows.filter(pl.col("window_start").is_not_null()).collect()
+        gated = rows.collect()
+        fits = ~pl.col("_used_up") & ~pl.col("_today_done")
+        planned = fits & pl.col("window_start").is_not_null()
+        waits = (fits & pl.col("window_start").is_null()) | (~pl.col("_used_up") & pl.col("_today_done"))
+        per = gated.group_by(key).agg(planned.any().alias("p"), waits.any().alias("w"),
+                                      pl.col("_used_up").any().alias("u"))
+        counts["waiting"] = per.filter(~pl.col("p") & pl.col("w")).height
+        counts["attempts_used_up"] = per.filter(~pl.col("p") & ~pl.col("w") & pl.col("u")).height
+        return gated.filter(planned).drop("_used_up", "_today_done")
 
     def _finish(self, planned: pl.DataFrame, customers: pl.DataFrame, agent_fields: dict[str, str],
                 constants: Mapping[str, Mapping[str, Any]], windows: DayWindows,

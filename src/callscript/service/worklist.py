@@ -108,9 +108,15 @@ def read_page(svc: Service, user: User, agent: str | None, on: date | None, curs
             "next_cursor": f"{plan.id}.{rows[-1].seq}" if len(rows) == limit else None}
 
 
+# a context the service's key cannot decrypt (stored with another key): problems.install's 500
+_RESPONSES = responses(409, 500)
+_RESPONSES[500] = {**_RESPONSES[500], "description": (
+    "Stored data cannot be decrypted: the service's data key does not match the stored plan")}
+
+
 def register(app: FastAPI, svc: Service) -> None:
     @app.get("/v1/worklist", summary="The day's worklist, as last planned (paged)",
-             response_model=WorklistPage, responses=responses(409))
+             response_model=WorklistPage, responses=_RESPONSES)
     def get_worklist(caller: Caller, agent: Annotated[str | None, Query(
                          max_length=64, description="An agent's user name; an agent's own if "
                                                     "left out (agents read only their own)")] = None,

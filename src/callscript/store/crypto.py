@@ -14,6 +14,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 KEY_VARIABLE = "CALLSCRIPT_DATA_KEY"
 _PLAIN = "plain:"
+PLAIN_PREFIX = _PLAIN  # a value stored in the clear starts with it; any other is encrypted
 
 
 class DataKeyError(Exception):

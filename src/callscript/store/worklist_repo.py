@@ -29,7 +29,8 @@ from sqlalchemy import (
     update,
 )
 
-from callscript.store.tables import calls, follow_ups, worklist, worklist_plans
+from callscript.store.crypto import PLAIN_PREFIX
+from callscript.store.tables import calls, follow_ups, users, worklist, worklist_plans
 
 _PLAN_LOCK = 7_404_303  # pg advisory lock: one plan written at a time (store.db and repo use …301, …302)
 CHUNK = 20_000  # rows per executemany / per fetch: bounded memory, few round trips
@@ -144,6 +145,23 @@ def plan_row(conn: Connection, plan_id: str, seq: int) -> Row[Any] | None:
 def erase_customer(conn: Connection, customer_ref: str) -> int:
     """A customer's planned rows deleted (their context is personal data)."""
     return conn.execute(delete(worklist).where(worklist.c.customer_ref == customer_ref)).rowcount
+
+
+def encrypted_samples(conn: Connection) -> list[str]:
+    """A stored encrypted value of each table that has one (calls, worklist, users): what a
+    data key is tested on before a plan is stored with it."""
+    found = []
+    for column in (calls.c.context, worklist.c.context, users.c.display_name):
+        value = conn.execute(select(column).where(
+            column.is_not(None), column.not_like(f"{PLAIN_PREFIX}%")).limit(1)).scalar()
+        if value is not None:
+            found.append(value)
+    return found
+
+
+def agent_names(conn: Connection) -> set[str]:
+    """The user names of the service's agents (an agent is served the rows with their name)."""
+    return set(conn.execute(select(users.c.name).where(users.c.role == "agent")).scalars())
 
 
 # -- what the planner reads -------------------------------------------------------------------
