@@ -107,3 +107,43 @@ def test_serve_checks_the_deployment_file(tmp_path: Path, capsys: pytest.Capture
     missing = tmp_path / "nowhere"
     assert main(["serve", "--db", f"sqlite:///{tmp_path}/x.db", "-L", str(missing)]) == 2
     assert "nowhere" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("url", "said"), [
+    ("mysql://u:S3cretPW@h/db", "--db mysql://u:***@h/db: the service runs on SQLite or "
+                                "PostgreSQL"),
+    ("postgresql+asyncpg://u:S3cretPW@h/db", "(through psycopg 3)"),
+    ("postgresql://u:S3cretPW@127.0.0.1:notaport/db", "--db: the URL's port is not a number"),
+    ("notaurl", "--db: not a database URL"),
+    ("", "--db is empty"),
+    ("sqlite://", "an in-memory database lasts one process"),
+    ("postgresql://u@127.0.0.1:1/db?password=S3cretPW", "--db postgresql://u@127.0.0.1:1/db?"
+                                                        "password=***: cannot use the database "
+                                                        "(OperationalError: the server is not "
+                                                        "reachable"),
+    ("postgresql://u@127.0.0.1:1/db?PASSWORD=S3cretPW", "the driver refused the URL's options"),
+])
+@pytest.mark.parametrize("command", [["users", "list"], ["db", "upgrade"], ["serve", "--dev"]])
+def test_a_bad_db_url_is_one_line_naming_it_without_its_password(
+        url: str, said: str, command: list[str], capsys: pytest.CaptureFixture[str],
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main([*command, "--db", url]) == 2
+    err = capsys.readouterr().err
+    assert said in err and "S3cretPW" not in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert not list(tmp_path.iterdir())  # nothing created (an empty --db is not the default)
+
+
+def test_serve_refuses_a_port_in_use_before_saying_it_serves(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", "--dev", "--db", f"sqlite:///{tmp_path}/x.db",
+                     "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert f"--port {port}: cannot listen there" in err and "serving" not in err

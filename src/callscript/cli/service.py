@@ -52,19 +52,21 @@ def _service_errors() -> Iterator[None]:
 
 
 def _engine(db: str | None) -> Engine:
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import DBAPIError, OperationalError
 
-    from callscript.store.db import DEFAULT_URL, checked_url, make_engine, shown_url, upgrade
+    from callscript.store.db import DEFAULT_URL, checked_url, make_engine, upgrade
+    from callscript.store.urls import shown_url
 
     given = DEFAULT_URL if db is None else db
     engine = make_engine(checked_url(given))
     try:
         upgrade(engine)
-    except OperationalError as err:
+    except DBAPIError as err:  # also a connection option the driver refuses
         engine.dispose()
-        raise fail(f"--db {shown_url(given)}: cannot use the database ({type(err.orig).__name__}: "
-                   "the server is not reachable, refused the login, or has no such "
-                   "database)") from None
+        why = ("the server is not reachable, refused the login, or has no such database"
+               if isinstance(err, OperationalError) else "the driver refused the URL's options")
+        raise fail(f"--db {shown_url(given)}: cannot use the database "
+                   f"({type(err.orig).__name__}: {why})") from None
     return engine
 
 
@@ -108,14 +110,15 @@ def serve_command(
         from callscript.service.main import Settings, build_service
         from callscript.store.db import DEFAULT_URL, checked_url, is_sqlite
 
-        url = checked_url(DEFAULT_URL if db is None else db)
+        given = DEFAULT_URL if db is None else db
+        url = checked_url(given)
         if workers > 1 and is_sqlite(url):
             raise fail("--workers above 1 needs PostgreSQL (--db postgresql://…): SQLite has "
                        "one writer")
         settings = Settings(db=url, library=list(library or []), deployment=deployment, dev=dev,
                             expire_minutes=expire_minutes, webhook=webhook)
         build_service(settings)  # every setting checked here, once, before workers start
-        _engine(url).dispose()
+        _engine(given).dispose()
         _check_port(host, port)
         os.environ.update(settings.to_env())
         print(f"callscript serving http://{host}:{port} (API docs at /docs)", file=sys.stderr)

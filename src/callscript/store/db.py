@@ -5,11 +5,12 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from callscript.store.urls import shown_url
 
 DEFAULT_URL = "sqlite:///callscript.db"  # in the working folder: the embedded default
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -17,7 +18,6 @@ READ_ONLY = "callscript_read_only"  # an execution option: this transaction only
 _MIGRATION_LOCK = 7_404_301  # a pg_advisory_lock id: one migrating process at a time
 _HOLDS_WRITERS = "callscript_holds_writers"  # in a SQLite connection's info: it holds the lock
 _WRITER_WAIT = 30.0  # seconds, as SQLite's busy timeout
-_MASK = "***"
 
 
 def normalise_url(url: str) -> str:
@@ -29,17 +29,6 @@ def normalise_url(url: str) -> str:
 
 class DatabaseUrlError(ValueError):
     """A database URL the service cannot use; the message shows it with its password masked."""
-
-
-def shown_url(url: str) -> str:
-    """The URL as a message may print it: a password masked, in user:password@ or ?password=."""
-    try:
-        parsed = make_url(url)
-    except (ArgumentError, ValueError):
-        return "(not a database URL)"
-    if "password" in parsed.query:
-        parsed = parsed.update_query_dict({"password": _MASK})
-    return parsed.render_as_string(hide_password=True).replace(quote(_MASK), _MASK)
 
 
 def checked_url(url: str) -> str:

@@ -22,5 +22,5 @@ def shown_url(url: str) -> str:
     """The URL as the user wrote it, its passwords masked; never the text of a non-URL."""
     try:
         return masked(make_url(url))
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         return "(not a database URL)"
