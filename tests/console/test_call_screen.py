@@ -205,6 +205,8 @@ def test_axe_finds_no_violations_on_sign_in_call_and_summary(page: Any, console:
     page.get(console.base_url + "/calls?lang=en")
     assert find(page, "h1").text == "My calls"
     assert axe_violations(page) == []
+    header = find(page, "header").text  # the console's own words, English punctuation too
+    assert "Signed in as: A0107" in header and "：" not in header
 
 
 def test_a_turn_sent_while_the_network_is_down_is_retried_and_taken_once(

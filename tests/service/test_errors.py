@@ -101,6 +101,16 @@ def test_if_match_without_quotes_is_accepted(env: Env) -> None:
     assert response.status_code == 200 and response.headers["ETag"] == '"2"'
 
 
+def test_a_weak_etag_never_matches(env: Env) -> None:
+    call = env.start()
+    response = env.client.post(f"/v1/calls/{call['id']}/turns",
+                               json={"type": "answer", "answer": "answered"},
+                               headers={**env.auth("agent"), "If-Match": 'W/"1"'})
+    problem(response, 412, "If-Match")  # If-Match compares strongly (RFC 9110 13.1.1)
+    now = env.client.get(f"/v1/calls/{call['id']}", headers=env.auth("agent"))
+    assert now.headers["ETag"] == '"1"'
+
+
 def test_body_over_64_kib_is_413(env: Env) -> None:
     big = {"flow": "first_visit", "context": {"customer": {"name": "x" * 70_000}}}
     problem(env.client.post("/v1/calls", json=big, headers=env.auth("agent")), 413, "body")

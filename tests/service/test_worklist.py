@@ -425,3 +425,20 @@ def test_planning_a_past_day_into_the_service_warns(env: Env, tmp_path: Path) ->
                 "--on", "2026-11-02", key=env.keys[0])
     assert done.exit_code == 0, done.output
     assert "warning: 2026-11-02 is past" in done.output
+
+
+@pytest.mark.parametrize("on", ["2026-11-27T00:00", "1796169600", "20261127", "2026-13-45",
+                                "2026-02-30"])
+def test_on_is_a_day_written_yyyy_mm_dd_and_nothing_else(env: Env, on: str) -> None:
+    response = env.client.get("/v1/worklist", params={"on": on}, headers=env.auth("supervisor"))
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["query on"]
+
+
+def test_an_empty_agent_or_a_cursor_of_a_day_without_a_plan_is_refused(env: Env) -> None:
+    empty = env.client.get("/v1/worklist", params={"agent": ""}, headers=env.auth("supervisor"))
+    assert empty.status_code == 422 and empty.json()["errors"][0]["field"] == "query agent"
+    stale = env.client.get("/v1/worklist", params={"on": "2026-11-28",
+                                                   "cursor": "0" * 32 + ".3"},
+                           headers=env.auth("supervisor"))
+    assert stale.status_code == 409 and stale.json()["errors"][0]["field"] == "cursor"

@@ -8,6 +8,10 @@ from __future__ import annotations
 LANGS = ("zh-CN", "en")
 
 _WORDS: dict[str, tuple[str, str]] = {
+    # punctuation between words: full-width in Chinese, ASCII with spaces in English
+    "colon": ("：", ": "),
+    "lparen": ("（", " ("),
+    "rparen": ("）", ")"),
     "app": ("回访坐席台", "Callback console"),
     "signin": ("登录", "Sign in"),
     "signin_hint": ("请输入管理员发给您的令牌（以 cs_ 开头）。",

@@ -55,7 +55,11 @@ def parse_if_match(value: str | None) -> int:
     if value is None:
         raise ApiError(428, "If-Match required", "send the call's revision (its ETag) as If-Match",
                        [("If-Match", "is required")])
-    text = value.strip().removeprefix("W/").strip('"')
+    text = value.strip()
+    if text.startswith("W/"):  # If-Match compares strongly (RFC 9110): a weak tag never matches
+        raise ApiError(412, "Precondition failed", "If-Match compares strong ETags only",
+                       [("If-Match", "must be the call's ETag without W/, such as \"7\"")])
+    text = text.strip('"')
     if not text.isdigit() or len(text) > 9:
         raise ApiError(412, "Precondition failed", "If-Match is not a revision of this call",
                        [("If-Match", "must be the call's ETag, such as \"7\"")])

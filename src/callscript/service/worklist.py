@@ -89,6 +89,9 @@ def read_page(svc: Service, user: User, agent: str | None, on: date | None, curs
         day = on or today(svc, conn)
         plan = worklist_repo.plan_of_day(conn, day)
         if plan is None:
+            if cursor:
+                raise ApiError(409, "Worklist planned again", "this day has no plan now; read "
+                               "it from the start", [("cursor", "is from another plan")])
             return {"day": day, "plan_id": None, "planned_at": None, "calendar_estimated": False,
                     "items": [], "next_cursor": None}
         after = 0
@@ -118,9 +121,23 @@ def register(app: FastAPI, svc: Service) -> None:
     @app.get("/v1/worklist", summary="The day's worklist, as last planned (paged)",
              response_model=WorklistPage, responses=_RESPONSES)
     def get_worklist(caller: Caller, agent: Annotated[str | None, Query(
-                         max_length=64, description="An agent's user name; an agent's own if "
-                                                    "left out (agents read only their own)")] = None,
-                     on: Annotated[date | None, Query(description=(
-                         "The day, YYYY-MM-DD; default: today in the plan's time zone"))] = None,
+                         min_length=1, max_length=64, description=(
+                             "An agent's user name; an agent's own if left out (agents read "
+                             "only their own)"))] = None,
+                     on: Annotated[str | None, Query(
+                         pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", examples=["2026-11-27"],
+                         description="The day, YYYY-MM-DD; default: today in the plan's "
+                                     "time zone")] = None,
                      cursor: PlanCursor = None, limit: Limit = 50) -> dict[str, Any]:
-        return read_page(svc, caller, agent, on, cursor, limit)
+        return read_page(svc, caller, agent, _day(on), cursor, limit)
+
+
+def _day(text: str | None) -> date | None:
+    """The query's day: exactly YYYY-MM-DD (the pattern), and a day that exists."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ApiError(422, "Invalid request", "on is not a day of the calendar",
+                       [("query on", "must be a day that exists, as YYYY-MM-DD")]) from None
