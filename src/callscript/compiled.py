@@ -87,14 +87,15 @@ class CompiledStep:
     options: tuple[AnswerOption, ...]  # every answer, in file order; built once, shared by calls
     static_lines: tuple[str, ...] | None  # the lines, when none of them reads a variable
     static_notes: tuple[str, ...] | None
+    # whether any answer has a guard: asked on every turn and prompt, so computed once
+    guarded: bool = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "guarded", any(a.guard is not None for a in self.answers.values()))
 
     @property
     def terminal(self) -> bool:
         return self.disposition is not None
-
-    @property
-    def guarded(self) -> bool:
-        return any(a.guard is not None for a in self.answers.values())
 
     def render(self, variables: Mapping[str, Any]) -> tuple[str, ...]:
         """The agent's lines; plain lines come from the shared tuple, not a per-call copy."""

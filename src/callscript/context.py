@@ -32,6 +32,9 @@ from callscript.spec import Identifier
 FieldType = Literal["text", "integer", "money", "decimal", "date", "month", "phone", "bool", "choice"]
 RecordRole = Literal["agent_id", "customer_ref"]  # the CallRecord fields a context fills
 
+# Set on each part model: its fields, plain data the template sandbox may read unchecked
+PLAIN_FIELDS = "__callscript_plain__"
+
 
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -151,11 +154,14 @@ def _no_numbers(value: Any) -> Any:
     return value
 
 
+_PHONE = re.compile(r"\+?\d[\d\- ]*\d")
+
+
 def _phone(value: Any) -> Any:
     if not isinstance(value, str):
         raise ValueError("a phone number is text")
     text = value.strip()
-    if not re.fullmatch(r"\+?\d[\d\- ]*\d", text) or not 5 <= sum(c.isdigit() for c in text) <= 15:
+    if not _PHONE.fullmatch(text) or not 5 <= sum(c.isdigit() for c in text) <= 15:
         raise ValueError("not a phone number")
     return text
 
@@ -239,6 +245,7 @@ class ContextSchema:
                 fields[name] = (annotation | None, Field(default, description=spec.label,
                                                          repr=not spec.sensitive))
             model = create_model(f"{part_name.title()}Context", __config__=config, **fields)
+            setattr(model, PLAIN_FIELDS, frozenset(fields))
             part_models[part_name] = (model, Field(default_factory=model))
         built = create_model("CallContext", __base__=SchemaContext, **part_models)
         built.schema_of = self

@@ -13,16 +13,33 @@ from functools import cache
 from typing import Any
 
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, nodes
+from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.utils import consume
 
-ENV = ImmutableSandboxedEnvironment(
+from callscript.context import PLAIN_FIELDS
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        # The fields of a context part are plain data (str, int, Decimal, date, None):
+        # they pass the sandbox's per-access checks by construction, so skip them.
+        plain = getattr(type(obj), PLAIN_FIELDS, None)
+        if plain is not None and attribute in plain:
+            try:
+                return obj.__dict__[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
+ENV = _Sandbox(
     undefined=StrictUndefined,
     autoescape=False,
     keep_trailing_newline=False,
     trim_blocks=True,
     lstrip_blocks=True,
 )
-
 
 
 class TemplateProblem(Exception):
@@ -95,17 +112,43 @@ def parse_line(source: str) -> tuple[Template, Reads]:
         raise TemplateProblem(f"Jinja2 syntax: {err.message}", err.lineno) from None
 
 
+class Expression:
+    """A compiled guard: ``evaluate(**variables)`` is the expression's value.
+
+    Like jinja2's TemplateExpression (undefined_to_none=False), without copying the
+    environment's globals into every evaluation: the compiler refuses any name that is
+    not a context part or ``captured``, so a guard never reads a global.
+    """
+
+    __slots__ = ("_template",)
+
+    def __init__(self, template: Template) -> None:
+        self._template = template
+
+    def __call__(self, **variables: Any) -> Any:
+        context = _context(self._template, variables)
+        consume(self._template.root_render_func(context))
+        return context.vars["result"]
+
+
 @cache
 def parse_guard(source: str) -> tuple[Callable[..., Any], Reads]:
     try:
         ast = ENV.parse("{{ (" + source + ") }}")
         reads = analyse(ast)
-        return ENV.compile_expression(source, undefined_to_none=False), reads
+        expression = ENV.compile_expression(source, undefined_to_none=False)
+        return Expression(expression._template), reads
     except TemplateSyntaxError as err:
         raise TemplateProblem(f"Jinja2 expression syntax: {err.message}", err.lineno) from None
 
 
+def _context(template: Template, variables: dict[str, Any]) -> Context:
+    """What Template.new_context(variables, shared=True) builds, without collecting the
+    names of the globals (a template here reads its variables only)."""
+    return Context(template.environment, variables, template.name, template.blocks)
+
+
 def render(template: Template, variables: Mapping[str, Any]) -> str:
     """Render without Template.render's per-call copying of globals."""
-    context = template.new_context(dict(variables), shared=True)
+    context = _context(template, variables if type(variables) is dict else dict(variables))
     return "".join(template.root_render_func(context))
