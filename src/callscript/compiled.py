@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from jinja2 import Template
 from pydantic import BaseModel
-from transitions import Machine
 
 from callscript.render import render
 from callscript.spec import CaptureSpec, EffectSpec
 
 if TYPE_CHECKING:
+    from transitions import Machine
+
     from callscript.context import ContextSchema
     from callscript.dispositions import Disposition
 
@@ -146,7 +147,20 @@ class Flow:
     dispositions: Mapping[str, Disposition] = field(repr=False, compare=False)
     spoken_context: frozenset[str]  # context paths the agent's lines may say
     library: str
-    machine: Machine = field(repr=False, compare=False)
+    _machine: Machine | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def machine(self) -> Machine:
+        """The flow's transitions machine (callscript.machine): the table turns look their
+        destinations up in. Built on first use, once per flow: loading flows to check,
+        print or plan them never needs it. Two threads may both build it; one is kept."""
+        machine = self._machine
+        if machine is None:
+            from callscript.machine import build_machine
+
+            machine = build_machine(self.start, self.steps, self.interruptions)
+            object.__setattr__(self, "_machine", machine)
+        return machine
 
     def __repr__(self) -> str:
         return f"<Flow {self.id} v{self.version}: {len(self.steps)} steps>"

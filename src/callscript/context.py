@@ -195,10 +195,22 @@ def _annotation(spec: FieldSpec) -> Any:
     raise AssertionError(spec.type)
 
 
+_ADAPTERS: dict[tuple[Any, ...], Any] = {}
+
+
 def _adapter_for(spec: FieldSpec) -> Any:
+    """A validator of one field's values; fields with the same type and constraints share
+    one (building a TypeAdapter costs a schema and a validator)."""
     from pydantic import TypeAdapter
 
-    return TypeAdapter(_annotation(spec))
+    key = (spec.type, spec.min, spec.max, spec.min_length, spec.max_length,
+           None if spec.choices is None else tuple(spec.choices))
+    adapter = _ADAPTERS.get(key)
+    if adapter is None:
+        if len(_ADAPTERS) > 256:  # schemas built again and again (tests): stay small
+            _ADAPTERS.clear()
+        adapter = _ADAPTERS[key] = TypeAdapter(_annotation(spec))
+    return adapter
 
 
 class SchemaContext(BaseModel):
