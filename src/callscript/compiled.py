@@ -9,10 +9,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import Template
 from pydantic import BaseModel
 
-from callscript.render import render
+from callscript.render import LazyTemplate, render
 from callscript.spec import CaptureSpec, EffectSpec
 
 if TYPE_CHECKING:
@@ -29,11 +28,11 @@ class Line:
     """One line (spoken, or an agent note): plain text, or a template that reads variables."""
 
     source: str
-    template: Template | None  # None: the line is plain text
+    template: LazyTemplate | None  # None: the line is plain text
     file_line: int | None = None  # where the line is written, for reports
 
     def render(self, variables: Mapping[str, Any]) -> str:
-        return self.source if self.template is None else render(self.template, variables)
+        return self.source if self.template is None else render(self.template.get(), variables)
 
 
 @dataclass(frozen=True, slots=True)
