@@ -27,7 +27,7 @@ from pydantic import (
 )
 
 from callscript.errors import ContextError
-from callscript.spec import Identifier
+from callscript.spec import Identifier, empty_dict
 
 FieldType = Literal["text", "integer", "money", "decimal", "date", "month", "phone", "bool", "choice"]
 RecordRole = Literal["agent_id", "customer_ref"]  # the CallRecord fields a context fills
@@ -90,7 +90,7 @@ class PartSpec(_Spec):
         True, description="Identifies the customer: a snapshot is restored only with the same "
                           "values (agent and deployment parts may change between requests)")
     from_: str | None = Field(None, alias="from", description="Reuse this part of a built-in library")
-    fields: dict[Identifier, FieldSpec] = Field(default_factory=dict)
+    fields: dict[Identifier, FieldSpec] = Field(default_factory=empty_dict)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
