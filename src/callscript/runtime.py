@@ -7,8 +7,9 @@ assignment, then announce the turn's events. A listener that raises cannot undo
 or half-apply the turn: every listener still gets every event, and the call
 then raises ``ListenerError`` (turn applied, its prompt and revision attached).
 
-A call never builds a ``transitions`` machine and is never added to one: the
-flow's machine is the table the turn looks destinations up in.
+A call never builds a ``transitions`` machine of its own and is never added to
+one: the flow's machine (one per flow, built on the flow's first turn) is the
+table the turn looks destinations up in.
 """
 
 from __future__ import annotations
