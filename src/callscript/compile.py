@@ -28,7 +28,6 @@ from callscript.effect_checks import effect_problems
 from callscript.errors import FlowError, Problem
 from callscript.graph import capture_problems, edges, prefix, reachable, trapped
 from callscript.loader import LoadedSpec, Loc, SourceMap
-from callscript.machine import build_machine
 from callscript.render import (
     Reads,
     TemplateProblem,
@@ -355,7 +354,6 @@ class _Compiler:
             files=tuple(u.source.file for u in self.units.values()),
             schema=self.schema, dispositions=self.dispositions, spoken_context=spoken,
             library=self.library_name,
-            machine=build_machine(start, steps, interruptions),
         )
 
 

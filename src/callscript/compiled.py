@@ -9,14 +9,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import Template
 from pydantic import BaseModel
-from transitions import Machine
 
-from callscript.render import render
+from callscript.render import LazyTemplate, render
 from callscript.spec import CaptureSpec, EffectSpec
 
 if TYPE_CHECKING:
+    from transitions import Machine
+
     from callscript.context import ContextSchema
     from callscript.dispositions import Disposition
 
@@ -28,11 +28,11 @@ class Line:
     """One line (spoken, or an agent note): plain text, or a template that reads variables."""
 
     source: str
-    template: Template | None  # None: the line is plain text
+    template: LazyTemplate | None  # None: the line is plain text
     file_line: int | None = None  # where the line is written, for reports
 
     def render(self, variables: Mapping[str, Any]) -> str:
-        return self.source if self.template is None else render(self.template, variables)
+        return self.source if self.template is None else render(self.template.get(), variables)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,14 +87,15 @@ class CompiledStep:
     options: tuple[AnswerOption, ...]  # every answer, in file order; built once, shared by calls
     static_lines: tuple[str, ...] | None  # the lines, when none of them reads a variable
     static_notes: tuple[str, ...] | None
+    # whether any answer has a guard: asked on every turn and prompt, so computed once
+    guarded: bool = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "guarded", any(a.guard is not None for a in self.answers.values()))
 
     @property
     def terminal(self) -> bool:
         return self.disposition is not None
-
-    @property
-    def guarded(self) -> bool:
-        return any(a.guard is not None for a in self.answers.values())
 
     def render(self, variables: Mapping[str, Any]) -> tuple[str, ...]:
         """The agent's lines; plain lines come from the shared tuple, not a per-call copy."""
@@ -145,7 +146,20 @@ class Flow:
     dispositions: Mapping[str, Disposition] = field(repr=False, compare=False)
     spoken_context: frozenset[str]  # context paths the agent's lines may say
     library: str
-    machine: Machine = field(repr=False, compare=False)
+    _machine: Machine | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def machine(self) -> Machine:
+        """The flow's transitions machine (callscript.machine): the table turns look their
+        destinations up in. Built on first use, once per flow: loading flows to check,
+        print or plan them never needs it. Two threads may both build it; one is kept."""
+        machine = self._machine
+        if machine is None:
+            from callscript.machine import build_machine
+
+            machine = build_machine(self.start, self.steps, self.interruptions)
+            object.__setattr__(self, "_machine", machine)
+        return machine
 
     def __repr__(self) -> str:
         return f"<Flow {self.id} v{self.version}: {len(self.steps)} steps>"

@@ -27,10 +27,13 @@ from pydantic import (
 )
 
 from callscript.errors import ContextError
-from callscript.spec import Identifier
+from callscript.spec import Identifier, empty_dict
 
 FieldType = Literal["text", "integer", "money", "decimal", "date", "month", "phone", "bool", "choice"]
 RecordRole = Literal["agent_id", "customer_ref"]  # the CallRecord fields a context fills
+
+# Set on each part model: its fields, plain data the template sandbox may read unchecked
+PLAIN_FIELDS = "__callscript_plain__"
 
 
 class _Spec(BaseModel):
@@ -87,7 +90,7 @@ class PartSpec(_Spec):
         True, description="Identifies the customer: a snapshot is restored only with the same "
                           "values (agent and deployment parts may change between requests)")
     from_: str | None = Field(None, alias="from", description="Reuse this part of a built-in library")
-    fields: dict[Identifier, FieldSpec] = Field(default_factory=dict)
+    fields: dict[Identifier, FieldSpec] = Field(default_factory=empty_dict)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -151,11 +154,14 @@ def _no_numbers(value: Any) -> Any:
     return value
 
 
+_PHONE = re.compile(r"\+?\d[\d\- ]*\d")
+
+
 def _phone(value: Any) -> Any:
     if not isinstance(value, str):
         raise ValueError("a phone number is text")
     text = value.strip()
-    if not re.fullmatch(r"\+?\d[\d\- ]*\d", text) or not 5 <= sum(c.isdigit() for c in text) <= 15:
+    if not _PHONE.fullmatch(text) or not 5 <= sum(c.isdigit() for c in text) <= 15:
         raise ValueError("not a phone number")
     return text
 
@@ -189,10 +195,22 @@ def _annotation(spec: FieldSpec) -> Any:
     raise AssertionError(spec.type)
 
 
+_ADAPTERS: dict[tuple[Any, ...], Any] = {}
+
+
 def _adapter_for(spec: FieldSpec) -> Any:
+    """A validator of one field's values; fields with the same type and constraints share
+    one (building a TypeAdapter costs a schema and a validator)."""
     from pydantic import TypeAdapter
 
-    return TypeAdapter(_annotation(spec))
+    key = (spec.type, spec.min, spec.max, spec.min_length, spec.max_length,
+           None if spec.choices is None else tuple(spec.choices))
+    adapter = _ADAPTERS.get(key)
+    if adapter is None:
+        if len(_ADAPTERS) > 256:  # schemas built again and again (tests): stay small
+            _ADAPTERS.clear()
+        adapter = _ADAPTERS[key] = TypeAdapter(_annotation(spec))
+    return adapter
 
 
 class SchemaContext(BaseModel):
@@ -239,6 +257,7 @@ class ContextSchema:
                 fields[name] = (annotation | None, Field(default, description=spec.label,
                                                          repr=not spec.sensitive))
             model = create_model(f"{part_name.title()}Context", __config__=config, **fields)
+            setattr(model, PLAIN_FIELDS, frozenset(fields))
             part_models[part_name] = (model, Field(default_factory=model))
         built = create_model("CallContext", __base__=SchemaContext, **part_models)
         built.schema_of = self

@@ -40,20 +40,49 @@ def check_context(flow: Flow, context: CallContext | Mapping[str, Any], *,
                             context)
     schema = flow.schema
     checked = schema.validate(flow.id, context)
-    missing = sorted(p for p in flow.required_context if schema.value(checked, p) is None)
+    required, spoken = _checks(flow)
+    missing = [p for p, part, name in required if getattr(getattr(checked, part), name) is None]
     if missing:
         raise ContextError(flow.id, f"missing context fields: {', '.join(missing)}", missing)
     # A declared optional field may be None (a line branches on it); an implicit one left
     # unset would be said as its placeholder, and so would a placeholder given as a value.
-    unset = sorted(p for p in flow.spoken_context
-                   if (spec := schema.fields[p]).placeholder is not None
-                   and ((value := schema.value(checked, p)) == spec.placeholder
-                        or (value is None and p in schema.implicit)))
+    unset = [p for p, part, name, placeholder, implicit in spoken
+             if ((value := getattr(getattr(checked, part), name)) == placeholder
+                 or (value is None and implicit))]
     if unset and not placeholders:
         raise ContextError(flow.id, "the agent would say a placeholder; set these fields "
                                     f"(or pass placeholders=True to rehearse): {', '.join(unset)}",
                            unset)
     return schema.placeholder_context(checked, only=unset) if unset else checked
+
+
+Required = tuple[tuple[str, str, str], ...]  # (path, part, field), sorted by path
+Spoken = tuple[tuple[str, str, str, str, bool], ...]  # ... placeholder, implicit
+_CHECKS: dict[int, tuple[Flow, Required, Spoken]] = {}
+
+
+def _checks(flow: Flow) -> tuple[Required, Spoken]:
+    """What check_context looks at for ``flow``, worked out once per flow: its required
+    fields, and the fields its lines say that have a placeholder."""
+    known = _CHECKS.get(id(flow))
+    if known is not None and known[0] is flow:
+        return known[1], known[2]
+    schema = flow.schema
+    required = tuple(_where(p) for p in sorted(flow.required_context))
+    spoken: Spoken = ()
+    for p in sorted(flow.spoken_context):
+        placeholder = schema.fields[p].placeholder
+        if placeholder is not None:
+            spoken += ((*_where(p), placeholder, p in schema.implicit),)
+    if len(_CHECKS) > 256:  # flows compiled again and again (tests, reloads): stay small
+        _CHECKS.clear()
+    _CHECKS[id(flow)] = (flow, required, spoken)
+    return required, spoken
+
+
+def _where(path: str) -> tuple[str, str, str]:
+    part, name = path.split(".", 1)
+    return path, part, name
 
 
 def fingerprinted_parts(context: CallContext) -> dict[str, dict[str, Any]]:

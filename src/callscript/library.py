@@ -53,6 +53,7 @@ class FlowLibrary:
         self.forbidden = (*DEFAULT_FORBIDDEN, *extra_forbidden)
         self.fallback: Mapping[str, LoadedSpec] = fallback or {}
         self._compiled: dict[str, Flow] = {}
+        self._all: dict[str, Flow] | None = None  # every flow, once all compiled (specs are fixed)
         self._lock = threading.Lock()
 
     @property
@@ -93,6 +94,8 @@ class FlowLibrary:
 
     def compile_all(self) -> dict[str, Flow]:
         """Every flow, compiled; all problems of all files in one FlowError."""
+        if self._all is not None:  # hosts ask for every call (builtin_flows()[...]): a copy
+            return dict(self._all)
         problems: list[Problem] = []
         flows = {}
         for flow_id in self.flow_ids:
@@ -102,7 +105,8 @@ class FlowLibrary:
                 problems.extend(p for p in err.problems if p not in problems)
         if problems:
             raise FlowError(problems)
-        return flows
+        self._all = flows
+        return dict(flows)
 
     def __repr__(self) -> str:
         return f"<FlowLibrary {self.name or self.folder}: {len(self.flow_ids)} flows>"

@@ -76,14 +76,23 @@ def _is_block(node: yaml.Node) -> bool:
     return isinstance(node, yaml.ScalarNode) and node.style in ("|", ">")
 
 
+_STR = "tag:yaml.org,2002:str"
+
+
 def _construct(loader: yaml.SafeLoader, node: yaml.Node, loc: Loc, source: SourceMap,
                problems: list[Problem]) -> Any:
-    source.lines[loc] = node.start_mark.line + 1 + _is_block(node)
+    if isinstance(node, yaml.ScalarNode):
+        block = node.style in ("|", ">")
+        source.lines[loc] = node.start_mark.line + 1 + block
+        # a plain string is its own value: what construct_object would return, found faster
+        return node.value if node.tag == _STR else loader.construct_object(node)
+    source.lines[loc] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)  # resolves YAML merge keys (<<)
         mapping: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node)
+            key = (key_node.value if key_node.tag == _STR and isinstance(key_node, yaml.ScalarNode)
+                   else loader.construct_object(key_node))
             if not isinstance(key, str | int) or isinstance(key, bool):
                 problems.append(Problem(source.file, key_node.start_mark.line + 1,
                                         "mapping keys must be plain strings", format_loc(loc)))

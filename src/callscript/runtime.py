@@ -7,8 +7,9 @@ assignment, then announce the turn's events. A listener that raises cannot undo
 or half-apply the turn: every listener still gets every event, and the call
 then raises ``ListenerError`` (turn applied, its prompt and revision attached).
 
-A call never builds a ``transitions`` machine and is never added to one: the
-flow's machine is the table the turn looks destinations up in.
+A call never builds a ``transitions`` machine of its own and is never added to
+one: the flow's machine (one per flow, built on the flow's first turn) is the
+table the turn looks destinations up in.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from callscript import turn as transition
 from callscript.arguments import check_call_args, check_captures, check_turn_args
 from callscript.captures import from_json
 from callscript.clocks import Clock, IdFactory, new_id, peek, read, utc_now
-from callscript.compile import CompiledStep, Flow, template_variables
+from callscript.compile import AnswerOption, CompiledStep, Flow, template_variables
 from callscript.contextual import (
     CallContext,
     check_context,
@@ -209,6 +210,10 @@ class Call:
                                         transition.came_back(self.flow, state.path))
         return self._prompt
 
+    def _offered(self) -> tuple[AnswerOption, ...] | None:
+        """The answers the current prompt offers, if it has been built (guards evaluated)."""
+        return None if self._prompt is None else self._prompt.answers
+
     def time_limit_seconds(self) -> int | None:
         """The current step's time limit, if it has one."""
         return transition.time_limit_seconds(self.flow, self._state, self._base)
@@ -237,7 +242,7 @@ class Call:
             return transition.answer(
                 self.flow, self._state, self._base, self.call_id, answer_id, given, now,
                 zone=self._zone, appointments=self._appointments,
-                memo=memo)
+                memo=memo, offered=self._offered())
         return self._take("answer", answer_id, given, revision, turn_id, compute)
 
     def interrupt(self, interruption_id: str, *, revision: int | None = None,
@@ -275,7 +280,7 @@ class Call:
             return transition.answer(
                 self.flow, self._state, self._base, self.call_id, chosen, given, now,
                 zone=self._zone, appointments=self._appointments,
-                memo=memo)
+                memo=memo, offered=self._offered())
         return self._take("resume", "", given, revision, turn_id, compute)
 
     def _take(self, kind: str, name: str, captures: Mapping[Any, Any] | None,

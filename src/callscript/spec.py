@@ -22,6 +22,16 @@ Target = Annotated[
 RETURN = "return"
 
 
+# Default factories: pydantic inspects a factory's signature, which for a builtin such
+# as ``list`` means tokenizing its text signature; a Python function is read directly.
+def empty_list() -> list[Any]:
+    return []
+
+
+def empty_dict() -> dict[Any, Any]:
+    return {}
+
+
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -130,11 +140,11 @@ class AnswerSpec(_Spec):
     guard: str | GuardSpec | None = Field(
         None, description="Jinja2 expression, or {if: expression, label: words}; the answer "
                           "is offered when true")
-    capture: list[CaptureSpec] = Field(default_factory=list)
+    capture: list[CaptureSpec] = Field(default_factory=empty_list)
     return_to: Target | None = Field(
         None, description="Call `to` as a sub-dialogue and come back here when it returns"
     )
-    effects: list[EffectSpec] = Field(default_factory=list, description="Applied when taken")
+    effects: list[EffectSpec] = Field(default_factory=empty_list, description="Applied when taken")
 
 
 class TimeLimitSpec(_Spec):
@@ -149,19 +159,19 @@ class StepSpec(_Spec):
 
     title: str | None = Field(None, min_length=1, max_length=40,
                               description="What every view shows for this step (Chinese)")
-    say: list[str] = Field(default_factory=list, description="Agent lines (Jinja2)")
+    say: list[str] = Field(default_factory=empty_list, description="Agent lines (Jinja2)")
     say_on_return: list[str] = Field(
-        default_factory=list,
+        default_factory=empty_list,
         description="Said instead of `say` when the call comes back to this step after an "
                     "interruption (a short re-ask); empty: the views mark the return only")
-    notes: list[str] = Field(default_factory=list, description="Instructions to the agent")
-    answers: list[AnswerSpec] = Field(default_factory=list)
-    capture: list[CaptureSpec] = Field(default_factory=list, description="Recorded on any answer")
-    effects: list[EffectSpec] = Field(default_factory=list, description="Applied on entry")
+    notes: list[str] = Field(default_factory=empty_list, description="Instructions to the agent")
+    answers: list[AnswerSpec] = Field(default_factory=empty_list)
+    capture: list[CaptureSpec] = Field(default_factory=empty_list, description="Recorded on any answer")
+    effects: list[EffectSpec] = Field(default_factory=empty_list, description="Applied on entry")
     disposition: Identifier | None = Field(
         None, description="Makes the step terminal: how the call ended (a declared disposition)")
     marks: list[Identifier] = Field(
-        default_factory=list,
+        default_factory=empty_list,
         description="Facts a call establishes by reaching this step (e.g. introduced, "
                     "identity_confirmed), for properties and milestones")
     interruptible: bool = Field(True, description="Whether interruptions can be raised here")
@@ -193,15 +203,15 @@ class StepSpec(_Spec):
 class ContextSpec(_Spec):
     """Which context fields the flow reads (paths such as customer.name)."""
 
-    required: list[str] = Field(default_factory=list)
-    optional: list[str] = Field(default_factory=list)
+    required: list[str] = Field(default_factory=empty_list)
+    optional: list[str] = Field(default_factory=empty_list)
 
 
 class MigrationSpec(_Spec):
     """How to restore a snapshot taken under an older version of this flow."""
 
     from_version: int = Field(ge=1)
-    rename_steps: dict[str, str] = Field(default_factory=dict)
+    rename_steps: dict[str, str] = Field(default_factory=empty_dict)
 
 
 class FlowSpec(_Spec):
@@ -221,13 +231,13 @@ class FlowSpec(_Spec):
         None, description="Sub-dialogues only: makes it an interruption with this label"
     )
     start: Identifier
-    include: list[Identifier] = Field(default_factory=list, description="Sub-dialogues used")
+    include: list[Identifier] = Field(default_factory=empty_list, description="Sub-dialogues used")
     interruptions: list[Identifier] = Field(
-        default_factory=list, description="Sub-dialogues raisable from any in-call step"
+        default_factory=empty_list, description="Sub-dialogues raisable from any in-call step"
     )
-    migrations: list[MigrationSpec] = Field(default_factory=list)
+    migrations: list[MigrationSpec] = Field(default_factory=empty_list)
     milestones: list[list[Target]] = Field(
-        default_factory=list,
+        default_factory=empty_list,
         description="Steps every completed call passes, in this order; each entry lists "
                     "alternatives (e.g. the identity check, then the closing)")
     steps: dict[Identifier, StepSpec] = Field(min_length=1)

@@ -21,7 +21,7 @@ from typing import Any
 import msgspec
 
 from callscript.captures import to_json, validate_captures
-from callscript.compile import INTERRUPT_PREFIX, Flow
+from callscript.compile import INTERRUPT_PREFIX, AnswerOption, Flow
 from callscript.effects import Changes, Draft, apply_effects
 from callscript.errors import AnswerRejected, CallEnded, CaptureRejected
 from callscript.prompt import offered_answers, offered_interruptions, outcome_at
@@ -108,12 +108,18 @@ def time_up(flow: Flow, state: CallState, variables: Mapping[str, Any], now: dat
 def answer(flow: Flow, state: CallState, variables: Mapping[str, Any], call_id: str,
            answer_id: str, captures: Mapping[Any, Any] | None, now: datetime, *,
            zone: tzinfo, appointments: Collection[str],
-           memo: tuple[str, str] | None = None) -> Turn:
-    """Take an answer at the current step. Raises AnswerRejected, CaptureRejected or CallEnded."""
+           memo: tuple[str, str] | None = None,
+           offered: tuple[AnswerOption, ...] | None = None) -> Turn:
+    """Take an answer at the current step. Raises AnswerRejected, CaptureRejected or CallEnded.
+
+    ``offered``: the answers the prompt of ``state`` offers, when the caller has them
+    (its guards are then not evaluated again)."""
     _live(flow, state, call_id)
     step = flow.steps[state.step]
-    current = with_captured(variables, state.captured) if step.guarded else variables
-    allowed = [a.id for a in offered_answers(step, current)]
+    if offered is None:
+        current = with_captured(variables, state.captured) if step.guarded else variables
+        offered = offered_answers(step, current)
+    allowed = [a.id for a in offered]
     if answer_id not in allowed:
         known = answer_id if answer_id in step.answers else None
         raise AnswerRejected(step.id, known, allowed)
