@@ -301,9 +301,6 @@ def main() -> int:
                         help="live calls started before the PostgreSQL rows")
     parser.add_argument("--no-write", action="store_true", help="do not write docs/performance.md")
     args = parser.parse_args()
-    # the agents' threads share one GIL: hand it over as often as the workers do, so a reply
-    # that arrived is not timed late while another agent's thread runs
-    sys.setswitchinterval(0.0005)
     figures = measure(args.seconds, args.agents, args.open)
     if not args.no_write:
         write_section(section(figures, args.seconds))

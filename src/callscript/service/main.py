@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -21,7 +20,6 @@ from callscript.store.db import make_engine
 
 _PREFIX = "CALLSCRIPT_SERVE_"
 BACKOFF_VARIABLE = "CALLSCRIPT_WEBHOOK_MAX_BACKOFF"  # the longest wait between two attempts
-SWITCH_INTERVAL = 0.0005  # seconds: how long a thread may keep the GIL from a waiting one
 
 
 class SettingsError(Exception):
@@ -127,7 +125,4 @@ def app_from_env() -> FastAPI:
     """uvicorn's factory in each worker (`serve` has already run the migrations)."""
     from callscript.service.app import create_app
 
-    # The event loop and the request threads share one GIL: with the default 5 ms between
-    # hand-overs, a request's bytes could wait that long several times under load
-    sys.setswitchinterval(SWITCH_INTERVAL)
     return create_app(build_service(Settings.from_env()))
