@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -84,7 +85,8 @@ def test_spending_drop_quotes_both_bills(flows: dict[str, Flow], clock: Stepping
                                         ("not_needed", {}), ("next", {})],
                clock, last_month="128.50", this_month="36")
     lines = said(call)
-    assert "看到您上月话费是128.50元，本月话费是36元，我们很想了解一下您话费下降的原因。" in lines[0]
+    # money is said in yuan and fen: 36 from the billing export as 36.00
+    assert "看到您上月话费是128.50元，本月话费是36.00元，我们很想了解一下您话费下降的原因。" in lines[0]
     assert lines[1] == "是由于我们的服务有您不满意的地方吗？我们十分希望您能向我们提出宝贵意见。"
     assert "感谢您对我们提出的批评与建议，我们会在较短的时间内进行改善，请您随时监督" in lines
     assert call.prompt.step == "closing.thanks"  # the dissatisfied branch returned to retention
@@ -213,3 +215,20 @@ def test_every_built_in_step_has_a_chinese_title(flows: dict[str, Flow]) -> None
     for flow in flows.values():
         for step in flow.steps.values():
             assert step.title != step.id.rsplit(".", 1)[-1], f"{flow.id}: {step.id}"
+
+
+@pytest.mark.parametrize(("given", "said_as"), [("36", "36.00"), (36, "36.00"), (60.0, "60.00"),
+                                                ("36.5", "36.50"), (Decimal("0"), "0.00")])
+def test_money_is_said_with_two_decimals_from_any_source(
+        flows: dict[str, Flow], clock: SteppingClock, given: object, said_as: str) -> None:
+    # a CSV gives "36", a Parquet export 60.0: the agent says both the same way
+    call = run(flows["spending_drop"], [], clock, last_month="128.50", this_month=given)
+    assert f"本月话费是{said_as}元" in said(call)[0]
+
+
+def test_money_with_more_than_two_decimals_is_refused_not_rounded(flows: dict[str, Flow]) -> None:
+    from callscript.errors import ContextError
+
+    with pytest.raises(ContextError) as refused:
+        run(flows["spending_drop"], [], last_month="128.505", this_month="36")
+    assert "128.505" not in str(refused.value)

@@ -224,7 +224,8 @@ def test_a_bad_cell_sends_the_row_to_rejects_with_line_and_field_not_value() -> 
                    customer("C3", title="小姐", last_month="-3", **NEW)], date(2025, 10, 9))
     assert set(rows_of(result)) == {"C1"}
     assert result.rejects.rows() == [(3, "phone", "expected 5 to 15 digits (optionally with + - or spaces)"),
-                                     (4, "last_month", "expected an amount of at least 0"),
+                                     (4, "last_month",
+                                      "expected an amount of at least 0, at most two decimals"),
                                      (4, "title", "expected 先生 or 女士")]
     assert "secret" not in str(result.rejects.to_dicts())
 

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -134,7 +135,9 @@ def expected(spec: FieldSpec) -> str:
             return "expected 5 to 15 digits (optionally with + - or spaces)"
         case "integer":
             return f"expected a whole number{bounds}"
-        case "money" | "decimal":
+        case "money":
+            return f"expected an amount{bounds}, at most two decimals"
+        case "decimal":
             return f"expected an amount{bounds}"
         case "month":
             return "expected a month from 1 to 12"
@@ -166,6 +169,17 @@ def _phone(value: Any) -> Any:
     return text
 
 
+_CENT = Decimal("0.01")
+
+
+def _cents(value: Decimal) -> Decimal:
+    """Money in yuan and fen: said with two decimals (60 and 60.0 as 60.00), never rounded."""
+    cents = value.quantize(_CENT)
+    if cents != value:
+        raise ValueError("an amount has at most two decimals")
+    return cents
+
+
 def _no_bool(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError("true/false is not a number")
@@ -180,7 +194,10 @@ def _annotation(spec: FieldSpec) -> Any:
             return Annotated[str, Field(min_length=spec.min_length or 1, max_length=spec.max_length)]
         case "integer":
             return Annotated[int, BeforeValidator(_no_bool), Field(**num)]
-        case "money" | "decimal":
+        case "money":
+            return Annotated[Decimal, BeforeValidator(_no_bool), Field(**num, allow_inf_nan=False),
+                             AfterValidator(_cents)]
+        case "decimal":
             return Annotated[Decimal, BeforeValidator(_no_bool), Field(**num, allow_inf_nan=False)]
         case "month":
             return Annotated[int, BeforeValidator(_no_bool), Field(ge=1, le=12)]
