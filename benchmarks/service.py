@@ -223,7 +223,9 @@ def section(figures: dict[str, Any], seconds: float) -> str:
         "end). Simulated agents, each a thread with its own keep-alive connection "
         "(`benchmarks/agents.py`, on the standard library's `http.client`), drove complete "
         "first visits (a start, then 4 answers with `If-Match` and an `Idempotency-Key`) for "
-        f"{seconds:.0f} s per row after a warm-up, over loopback HTTP. " + opening,
+        f"{seconds:.0f} s per row after a warm-up, over loopback HTTP. PostgreSQL is a "
+        "throw-away server from Debian's package that flushes every commit to disk (`fsync` "
+        "and `synchronous_commit` on, as in production). " + opening,
         "",
         "| set-up | agents | turns/s | turn p50 | turn p99 | starts/s (p50) | CPU: load "
         "generator | CPU: workers | CPU: PostgreSQL | calls stored (live) |",
@@ -244,39 +246,40 @@ def section(figures: dict[str, Any], seconds: float) -> str:
 
 
 PROFILE = [
-    "Where the time goes (py-spy sampling a worker under this load, and the service's "
-    "operations timed in-process without HTTP; 2026-11-26, the machine shared):",
+    "Where the time goes (py-spy on a worker, `--gil`; the operations timed in-process; "
+    "quiet machine, 2026-11-26):",
     "",
-    "- A turn costs a worker about 3.5 ms of CPU in the service's own transaction (SQLAlchemy "
-    "Core building and running ~10 statements, three Fernet encryptions, the runtime's restore, "
-    "turn and snapshot, about 0.1 ms of it) and as much again in HTTP, FastAPI and "
-    "its thread pool: some 7 ms per request, so two workers on two cores top out near 300 "
-    "requests/s with the cores to themselves, well under the goal. Python per request, not the "
-    "database, is the ceiling: PostgreSQL used a few percent of the machine.",
-    "- On PostgreSQL most of a request's wall time was waiting for replies: about 12 round "
-    "trips a turn (the token lookup's BEGIN, SELECT and COMMIT, a pre-ping per checkout, the "
-    "call, the key, the conditional update, the key written, the outbox lock and insert, the "
-    "commit), each delayed further when other processes hold the cores.",
-    "- The outbox's advisory lock was taken before the key and follow-ups were written, so "
-    "it was held over several round trips and serialised both workers' turns; it is now "
-    "taken last, held only for the insert and the commit.",
-    "- On SQLite a fifth of the samples waited in `BEGIN IMMEDIATE` for the token lookup: "
-    "reads took the write lock. Token lookups and `GET /v1/calls/{id}` now read without it "
-    "(WAL), and on PostgreSQL in autocommit (no BEGIN and COMMIT round trips).",
-    "- The pool's pre-ping (a round trip on every checkout, two per turn) is off; a "
-    "restarted database costs a 503 per worker instead (docs/service.md).",
-    "- One sequential client (`--agents 1`): SQLite with one worker about 70 turns/s at p50 "
-    "10 ms, PostgreSQL with one worker the same (p50 10.7 ms); with `--workers 2` p50 was 52 "
-    "ms while both workers and PostgreSQL sat nearly idle: a fixed wait of some 40 ms per "
-    "request that this work did not explain: py-spy showed the worker holding the connection "
-    "idle for most of each request (its event loop in epoll, its request thread waiting), so "
-    "the wait lies between the processes (uvicorn's multi-process mode and loopback TCP are "
-    "the suspects; TCP_NODELAY on the client changed nothing). Under load the workers' CPU is "
-    "the "
-    "limit either way: 16 agents gave PostgreSQL with one worker 112 turns/s, with two 91.",
-    "- Not done: caching token lookups would save a round trip more, but `users remove` "
-    "promises revocation at once; fewer statements per turn (one upsert for the key, the "
-    "outbox insert in the update's round trip) and a leaner HTTP layer are the next steps.",
+    "- A request costs a worker about 1.5 ms of CPU (the workers' share above over the "
+    "requests served, starts included), PostgreSQL about 0.3 ms and the load generator about "
+    "0.2 ms: some 2 ms of the machine's 2 cores per request, so the cores, not waiting, set "
+    "the ceiling near 1,000 requests (800 turns) a second. Within a worker about half the "
+    "time holding the GIL is the event loop's (HTTP parsing, FastAPI's middleware and "
+    "dependency solving, handing the request to a thread and back) and half the request's "
+    "thread: the turn's read (about 0.15 ms), restoring the call (decrypting the snapshot "
+    "and the context, validating the context: about 0.2 ms), the turn itself (0.1 ms) and "
+    "the one write (about 0.3 ms, SQLAlchemy and psycopg sending the encrypted snapshot, "
+    "events and stored reply).",
+    "- What changed to get here from 138 turns/s: (1) TCP_NODELAY on every connection: "
+    "with `--workers` uvicorn binds a socket on which asyncio leaves Nagle's algorithm on, "
+    "and each response waited 40 ms for the client's delayed ACK; (2) uvicorn's httptools "
+    "parser and uvloop, and orjson for response bodies; (3) a turn is one read and one "
+    "write, the write a single statement on PostgreSQL in autocommit (the call's "
+    "conditional update and, only if it took effect, its events, follow-ups and idempotency "
+    "key through data-modifying CTEs: one round trip instead of about twelve); (4) workers "
+    "remember tokens while they listen to the users table's change notifications, which "
+    "saves a round trip and a thread hand-off per request; (5) the statements of every "
+    "request are built once (building a SQLAlchemy select cost more than running it); (6) "
+    "the load generator moved from httpx to `http.client` (1.25 ms of CPU per request to "
+    "0.2).",
+    "- Tried and dropped: taking the turn on the event loop (no thread hand-off) served "
+    "fewer turns (649 against 714 a second with 16 agents): the loop then waits on the "
+    "database; a shorter GIL switch interval changed nothing beyond the noise.",
+    "- Toward 1,000 turns/s: FastAPI's per-request work and the thread hand-off (about "
+    "0.3 ms), SQLAlchemy's per-statement overhead over the driver (about 0.15 ms for each "
+    "of a turn's two statements), and validating the stored context on every turn. "
+    "Run-to-run spread on this shared machine is about ±15 %.",
+    "- SQLite: one writer; this process's writers queue on a lock instead of SQLite's "
+    "sleeping busy handler, which had put p99 near 1 s.",
 ]
 
 
