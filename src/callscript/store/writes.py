@@ -4,7 +4,8 @@ and its events, all or nothing.
 On PostgreSQL the write is a single statement in autocommit: the call's insert or
 conditional update, and the other rows inserted only if it took effect (data-modifying
 CTEs reading ``moved``). One round trip, and no BEGIN or COMMIT round trips: a turn
-costs the worker its token lookup, one read and this write. The outbox's advisory lock
+costs the worker one read and this write (and a token lookup when the worker does not
+remember the token: service/tokens.py). The outbox's advisory lock
 is taken inside the statement, before the events draw their ids, and held to its
 commit, so the event feed still sees ids commit in order (see ``repo.append_events``).
 
