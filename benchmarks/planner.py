@@ -29,8 +29,9 @@ from pathlib import Path
 
 import polars as pl
 
-ROOT = Path(__file__).parents[1]
-BEGIN, END = "<!-- planner benchmark: begin -->", "<!-- planner benchmark: end -->"
+from benchmarks import report
+
+BEGIN, END = report.markers("planner")
 DAY = date(2026, 12, 1)  # a Tuesday, an ordinary working day
 
 
@@ -291,17 +292,6 @@ def section(figures: dict[str, float], customers: int, records: int) -> str:
     ])
 
 
-def write_section(text: str) -> None:
-    path = ROOT / "docs" / "performance.md"
-    current = path.read_text(encoding="utf-8")
-    if BEGIN in current and END in current:
-        head, rest = current.split(BEGIN, 1)
-        current = head + text + rest.split(END, 1)[1]
-    else:
-        current = current.rstrip("\n") + "\n\n" + text + "\n"
-    path.write_text(current, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--customers", type=int, default=1_000_000)
@@ -317,7 +307,7 @@ def main() -> None:
     for name, value in figures.items():
         print(f"{name}: {value:,.2f}")
     if not args.no_write:
-        write_section(section(figures, args.customers, args.records))
+        report.write_section("planner", section(figures, args.customers, args.records))
         print("wrote the planner section of docs/performance.md")
 
 

@@ -32,14 +32,14 @@ from sqlalchemy import create_engine, func, select, text
 from tests.service import postgres
 from tests.service.servers import Served, serving
 
+from benchmarks import report
 from benchmarks import run as inprocess
 from benchmarks.agents import ANSWERS, Agents, Tally, open_calls
 from callscript import Call, builtin_flows
 from callscript.store.db import normalise_url
 from callscript.store.tables import calls
 
-ROOT = Path(__file__).parents[1]
-BEGIN, END = "<!-- service benchmark: begin -->", "<!-- service benchmark: end -->"
+BEGIN, END = report.markers("service")
 TICK = os.sysconf("SC_CLK_TCK")
 CORES = os.cpu_count() or 1
 
@@ -283,17 +283,6 @@ PROFILE = [
 ]
 
 
-def write_section(text_: str) -> None:
-    path = ROOT / "docs" / "performance.md"
-    current = path.read_text(encoding="utf-8")
-    if BEGIN in current and END in current:
-        head, rest = current.split(BEGIN, 1)
-        current = head + text_ + rest.split(END, 1)[1]
-    else:
-        current = current.rstrip("\n") + "\n\n" + text_ + "\n"
-    path.write_text(current, encoding="utf-8")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawTextHelpFormatter)
@@ -306,7 +295,7 @@ def main() -> int:
     args = parser.parse_args()
     figures = measure(args.seconds, args.agents, args.open)
     if not args.no_write:
-        write_section(section(figures, args.seconds))
+        report.write_section("service", section(figures, args.seconds))
         print("wrote docs/performance.md")
     return 0
 

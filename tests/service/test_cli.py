@@ -110,13 +110,13 @@ def test_serve_checks_the_deployment_file(tmp_path: Path, capsys: pytest.Capture
 
 
 @pytest.mark.parametrize(("url", "said"), [
-    ("mysql://u:S3cretPW@h/db", "--db mysql://u:***@h/db: the service runs on SQLite or "
-                                "PostgreSQL"),
+    ("mysql://u:S3cretPW@h/db", "--db mysql://u:***@h/db: not a database URL the service "
+                                "opens; the service runs on SQLite or PostgreSQL"),
     ("postgresql+asyncpg://u:S3cretPW@h/db", "(through psycopg 3)"),
     ("postgresql://u:S3cretPW@127.0.0.1:notaport/db", "--db: the URL's port is not a number"),
     ("notaurl", "--db: not a database URL"),
     ("", "--db is empty"),
-    ("sqlite://", "an in-memory database lasts one process"),
+    ("sqlite://", "an in-memory database is not the service's"),
     ("postgresql://u@127.0.0.1:1/db?password=S3cretPW", "--db postgresql://u@127.0.0.1:1/db?"
                                                         "password=***: cannot use the database "
                                                         "(OperationalError: the server is not "

@@ -84,6 +84,16 @@ class Console:
     def to_signin(self, request: Request, lost: bool) -> Response:
         return RedirectResponse("/signin?lost=1" if lost else "/signin", status_code=303)
 
+    def agent(self, request: Request) -> User | Response:
+        """The signed-in agent, or where to send anyone else: sign-in, or the supervisor's
+        page (agents' pages list an agent's own calls and worklist)."""
+        user = self.user(self.session(request))
+        if user is None:
+            return self.to_signin(request, COOKIE in request.cookies)
+        if not user.is_agent:
+            return RedirectResponse("/supervisor", status_code=303)
+        return user
+
     def refused(self, request: Request) -> HTMLResponse:
         return self.page(request, "message.html", 403, message=i18n.words(
             self.lang(request))["forbidden_csrf"])
@@ -199,11 +209,9 @@ def mount(app: FastAPI, svc: Service, secret: bytes | None = None) -> None:
 
     @router.get("/calls")
     def my_calls(request: Request) -> Response:
-        user = console.user(console.session(request))
-        if user is None:
-            return console.to_signin(request, COOKIE in request.cookies)
-        if not user.is_agent:
-            return RedirectResponse("/supervisor", status_code=303)
+        user = console.agent(request)
+        if not isinstance(user, User):
+            return user
         with svc.engine.begin() as conn:
             rows = conn.execute(select(calls.c.id, calls.c.flow, calls.c.status, calls.c.step,
                                        calls.c.created_at).where(calls.c.agent == user.name)

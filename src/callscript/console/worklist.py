@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from callscript.console import i18n
-from callscript.console.sessions import COOKIE, Session
+from callscript.console.sessions import Session
 from callscript.privacy import mask
 from callscript.service import operations
 from callscript.service.auth import User
@@ -64,11 +64,9 @@ def routes(router: APIRouter, console: Console,
 
     @router.get("/worklist")
     def my_worklist(request: Request) -> Response:
-        user = console.user(console.session(request))
-        if user is None:
-            return console.to_signin(request, COOKIE in request.cookies)
-        if not user.is_agent:
-            return RedirectResponse("/supervisor", status_code=303)
+        user = console.agent(request)
+        if not isinstance(user, User):
+            return user
         return console.page(request, "worklist.html", user=user, **today_rows(console, user))
 
     @post_form("/worklist/start")

@@ -17,13 +17,19 @@ from typing import Any
 
 import polars as pl
 from sqlalchemy import Engine
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from callscript.planner.inputs import InputError, RecordSource
 from callscript.store import worklist_repo
 from callscript.store.crypto import KEY_VARIABLE, Cipher, DataKeyError
-from callscript.store.db import MIGRATIONS, READ_ONLY, make_engine, normalise_url
+from callscript.store.db import (
+    MIGRATIONS,
+    READ_ONLY,
+    DatabaseUrlError,
+    checked_url,
+    make_engine,
+)
 from callscript.store.urls import masked, shown_url
 
 __all__ = ["check_key", "open_database", "records_from_db", "shown_url", "store_worklist",
@@ -35,15 +41,6 @@ RECORDS_SCHEMA = {"customer_ref": pl.String(), "flow": pl.String(), "disposition
                   "ended_at": _UTC, "follow_ups": pl.List(_FOLLOW_UP)}
 STORED_COLUMNS = ("agent_id", "customer_ref", "flow", "reason", "priority", "window_start",
                   "window_end", "attempt")
-
-
-def _check_sqlite(parsed: URL, shown: str) -> None:
-    if parsed.database in (None, "", ":memory:"):
-        raise InputError(f"--db {shown}: an in-memory database is not the service's; give the "
-                         "file the service runs on (sqlite:///FILE)")
-    if parsed.query:  # options such as ?mode=ro are not the service's way of opening it
-        raise InputError(f"--db {shown}: a SQLite URL takes no options here ("
-                         f"{', '.join(sorted(parsed.query))}); give sqlite:///FILE")
 
 
 def check_key(engine: Engine, cipher: Cipher) -> None:
@@ -90,18 +87,13 @@ def open_database(url: str) -> Engine:
 
     shown = shown_url(url)
     try:
-        parsed = make_url(normalise_url(url))
-        if parsed.get_backend_name() not in ("sqlite", "postgresql"):
-            raise ValueError("only the service's databases")
-        if parsed.get_backend_name() == "sqlite":
-            _check_sqlite(parsed, shown)
-        if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").exists():
-            raise InputError(f"--db {shown}: no such database file (start the service on it, or "
-                             "run `callscript db upgrade --db URL`)")
-        engine = make_engine(url)
-    except (ArgumentError, NoSuchModuleError, ImportError, ValueError):
-        raise InputError(f"--db {shown}: not a database URL the service opens "
-                         "(sqlite:///FILE or postgresql://USER@HOST/NAME)") from None
+        parsed = make_url(checked_url(url))
+    except DatabaseUrlError as err:
+        raise InputError(str(err)) from None
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").exists():
+        raise InputError(f"--db {shown}: no such database file (start the service on it, or "
+                         "run `callscript db upgrade --db URL`)")
+    engine = make_engine(url)
     try:
         with engine.connect() as conn:
             current = MigrationContext.configure(conn).get_current_revision()

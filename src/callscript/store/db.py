@@ -43,12 +43,17 @@ def checked_url(url: str) -> str:
         raise DatabaseUrlError(f"--db: not a database URL; {usage}") from None
     except ValueError:  # make_url's int() of the port
         raise DatabaseUrlError(f"--db: the URL's port is not a number; {usage}") from None
+    shown = shown_url(url)
     if parsed.drivername not in ("sqlite", "sqlite+pysqlite", "postgresql+psycopg"):
-        raise DatabaseUrlError(f"--db {shown_url(url)}: the service runs on SQLite or PostgreSQL "
-                               f"(through psycopg 3); {usage}")
-    if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
-        raise DatabaseUrlError(f"--db {shown_url(url)}: an in-memory database lasts one process; "
-                               "the service needs a file: sqlite:///FILE")
+        raise DatabaseUrlError(f"--db {shown}: not a database URL the service opens; the service "
+                               f"runs on SQLite or PostgreSQL (through psycopg 3): {usage}")
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database in (None, "", ":memory:"):
+            raise DatabaseUrlError(f"--db {shown}: an in-memory database is not the service's "
+                                   "(it lasts one process); give the file: sqlite:///FILE")
+        if parsed.query:  # ?mode=ro and the like are not how the service opens its file
+            raise DatabaseUrlError(f"--db {shown}: a SQLite URL takes no options here "
+                                   f"({', '.join(sorted(parsed.query))}); give sqlite:///FILE")
     return parsed.render_as_string(hide_password=False)
 
 

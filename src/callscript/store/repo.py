@@ -144,12 +144,16 @@ def erase_event_details(conn: Connection, call_id: str) -> None:
 
 # -- follow-ups ---------------------------------------------------------------------------
 
+def due_day(due: Any) -> date | None:
+    """The day of a follow-up's due date or agreed time, as the record has it (ISO text)."""
+    return date.fromisoformat(due[:10]) if isinstance(due, str) else None
+
+
 def add_follow_up(conn: Connection, call_id: str, agent: str, item: Mapping[str, Any],
                   now: datetime) -> None:
     due = item.get("due")
-    day = date.fromisoformat(due[:10]) if isinstance(due, str) else None
     conn.execute(insert(follow_ups).values(
-        call_id=call_id, agent=agent, kind=item["kind"], due=due, due_day=day,
+        call_id=call_id, agent=agent, kind=item["kind"], due=due, due_day=due_day(due),
         estimated=bool(item.get("estimated")), note=item.get("note", ""), step=item["step"],
         created_at=now))
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import orjson
@@ -75,8 +75,8 @@ def commit(engine: Engine, write: CallWrite) -> bool:
         return True
 
 
-def _due_day(due: Any) -> str | None:
-    return due[:10] if isinstance(due, str) else None
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
 
 
 def _pg_params(write: CallWrite) -> dict[str, Any]:
@@ -85,7 +85,7 @@ def _pg_params(write: CallWrite) -> dict[str, Any]:
     key = write.key
     keys = [{"scope": key.scope, "key": key.key, "digest": key.digest,
              "response": key.response}] if key is not None else []
-    follow_ups = [{"kind": f["kind"], "due": f.get("due"), "due_day": _due_day(f.get("due")),
+    follow_ups = [{"kind": f["kind"], "due": f.get("due"), "due_day": _iso(repo.due_day(f.get("due"))),
                    "estimated": bool(f.get("estimated")), "note": f.get("note", ""),
                    "step": f["step"]} for f in write.follow_ups]
     events = [{"seq": seq, "kind": kind, "step": step, "detail": detail}
